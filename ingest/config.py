@@ -1,0 +1,73 @@
+"""Where gridfusion keeps its files.
+
+Everything the nightly path writes lives under one home folder (``GRIDFUSION_HOME``, default ``var/`` in
+the repository), so a run is easy to inspect, back up or throw away.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: Path
+
+    @classmethod
+    def from_env(cls) -> Paths:
+        return cls(Path(os.environ.get("GRIDFUSION_HOME", REPO_ROOT / "var")).resolve())
+
+    @property
+    def drops(self) -> Path:
+        """Where the source systems drop their nightly extracts: ``drops/<system>/<YYYY-MM-DD>/``."""
+        return Path(os.environ.get("GRIDFUSION_DROPS", self.home / "drops"))
+
+    @property
+    def landing_raw(self) -> Path:
+        return self.home / "landing" / "raw"
+
+    @property
+    def landing_parquet(self) -> Path:
+        return self.home / "landing" / "parquet"
+
+    @property
+    def manifest(self) -> Path:
+        return self.home / "landing" / "manifest"
+
+    @property
+    def accepted(self) -> Path:
+        return self.home / "accepted"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def gx_root(self) -> Path:
+        return self.home / "gx"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def warehouse(self) -> Path:
+        """The published warehouse analysts read."""
+        return self.warehouse_dir / "gridfusion.duckdb"
+
+    @property
+    def analytics(self) -> Path:
+        """The published, de-identified marts-only database."""
+        return self.warehouse_dir / "analytics.duckdb"
+
+    def drop_dir(self, system: str, load_date: date) -> Path:
+        return self.drops / system / load_date.isoformat()

@@ -1,0 +1,399 @@
+"""The one declaration of every source entity.
+
+A contract says where an entity comes from, how its extract is shaped, which columns it has (their source
+names, canonical names, types and rules) and how to tell one record from another. Parsing (``ingest``),
+validation suites (``expectations``) and the dbt sources (``dbt_project``) are all derived from here;
+``python -m ingest.contracts`` regenerates the dbt sources and a test fails when they drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pyarrow as pa
+
+ColumnType = Literal["text", "name", "int", "float", "date", "timestamp", "id_number", "phone", "code"]
+Format = Literal["csv", "json_pages", "geojson"]
+Extract = Literal["snapshot", "incremental"]
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "name": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "id_number": pa.string(),
+    "phone": pa.string(),
+    "code": pa.string(),
+}
+
+# Lineage columns every landed row carries, so any warehouse row traces back to its origin.
+LINEAGE_SCHEMA = pa.schema(
+    [
+        ("_batch_id", pa.string()),
+        ("_load_date", pa.date32()),
+        ("_loaded_at", pa.timestamp("us")),
+        ("_source_file", pa.string()),
+        ("_source_row", pa.int64()),
+        ("_raw", pa.string()),
+    ]
+)
+
+DIVISION = (6, 3, 3)  # 统计用区划代码: county + street/town + community/village
+GRID = (6, 3, 3, 4)  # unit grid: community code + 4-digit sequence (GB/T 30428.1 style)
+
+CASE_CATEGORIES = ("党群建设", "市容环境", "市场监管", "群防群控", "安全生产", "为民服务", "为企服务")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    source: str
+    type: ColumnType = "text"
+    required: bool = False
+    code_set: tuple[str, ...] | None = None
+    segments: tuple[int, ...] | None = None  # digit widths of a hierarchical code, e.g. (6, 3, 3)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    system: str
+    entity: str
+    version: int
+    format: Format
+    extract: Extract
+    primary_key: tuple[str, ...]
+    change_time: str
+    columns: tuple[Column, ...]
+    description: str
+    file_glob: str
+    json_records_path: tuple[str, ...] = field(default=())
+
+    @property
+    def key(self) -> str:
+        return f"{self.system}.{self.entity}"
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def arrow_schema(self) -> pa.Schema:
+        typed = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in self.columns])
+        return pa.unify_schemas([typed, LINEAGE_SCHEMA])
+
+
+C = Column
+
+CONTRACTS: tuple[Contract, ...] = (
+    Contract(
+        system="party",
+        entity="organizations",
+        version=1,
+        format="csv",
+        extract="snapshot",
+        primary_key=("org_code",),
+        change_time="updated_at",
+        file_glob="organizations*.csv",
+        description="党组织 party organizations, full snapshot exported nightly by the party system (GBK CSV).",
+        columns=(
+            C("org_code", "组织编码", "code", required=True, description="组织编码 organization code"),
+            C("org_name", "组织名称", "text", required=True, description="组织名称 organization name"),
+            C(
+                "org_type",
+                "组织类别",
+                "text",
+                required=True,
+                code_set=("党委", "党工委", "党总支", "党支部", "联合党支部", "临时党支部"),
+                description="组织类别 organization type",
+            ),
+            C("parent_org_code", "上级组织编码", "code", description="上级组织编码 parent organization"),
+            C(
+                "division_code",
+                "所在区划代码",
+                "code",
+                segments=DIVISION,
+                description="统计用区划代码 12-digit division",
+            ),
+            C(
+                "grid_code",
+                "所在网格编码",
+                "code",
+                segments=GRID,
+                description="网格编码 grid of a grid branch",
+            ),
+            C("founded_on", "成立日期", "date", description="成立日期 founding date"),
+            C("updated_at", "更新时间", "timestamp", required=True, description="更新时间 last change"),
+        ),
+    ),
+    Contract(
+        system="party",
+        entity="members",
+        version=1,
+        format="csv",
+        extract="snapshot",
+        primary_key=("member_id",),
+        change_time="updated_at",
+        file_glob="members*.csv",
+        description="党员 party members, full snapshot exported nightly by the party system (GBK CSV).",
+        columns=(
+            C("member_id", "党员编号", "code", required=True, description="党员编号 member number"),
+            C("full_name", "姓名", "name", required=True, description="姓名 full name (personal data)"),
+            C("gender", "性别", "text", code_set=("男", "女"), description="性别 gender"),
+            C("ethnicity", "民族", "text", description="民族 ethnicity"),
+            C("birth_date", "出生日期", "date", description="出生日期 birth date"),
+            C(
+                "id_number",
+                "公民身份号码",
+                "id_number",
+                required=True,
+                description="身份证号 (personal data)",
+            ),
+            C("phone", "手机号码", "phone", description="手机号码 mobile, E.164 (personal data)"),
+            C("joined_on", "入党日期", "date", required=True, description="入党日期 date joined"),
+            C(
+                "member_category",
+                "党员类别",
+                "text",
+                required=True,
+                code_set=("正式党员", "预备党员"),
+                description="党员类别 full or probationary member",
+            ),
+            C(
+                "employment_status",
+                "工作状态",
+                "text",
+                code_set=("在职", "离退休"),
+                description="在职/离退休 in service or retired",
+            ),
+            C("org_code", "所在组织编码", "code", required=True, description="所在党组织 organization"),
+            C("updated_at", "更新时间", "timestamp", required=True, description="更新时间 last change"),
+        ),
+    ),
+    Contract(
+        system="gov",
+        entity="residents",
+        version=1,
+        format="json_pages",
+        extract="snapshot",
+        primary_key=("resident_id",),
+        change_time="updated_at",
+        file_glob="residents_page_*.json",
+        json_records_path=("data", "records"),
+        description="居民 residents, full snapshot served as paged JSON by the government-affairs system.",
+        columns=(
+            C("resident_id", "residentId", "code", required=True, description="居民编号 resident id"),
+            C("full_name", "name", "name", required=True, description="姓名 full name (personal data)"),
+            C("gender", "gender", "text", code_set=("男", "女"), description="性别 gender"),
+            C("birth_date", "birthDate", "date", description="出生日期 birth date"),
+            C("id_number", "idCard", "id_number", description="身份证号, often masked (personal data)"),
+            C("phone", "mobile", "phone", description="手机号码 mobile, E.164 (personal data)"),
+            C(
+                "community_code",
+                "communityCode",
+                "code",
+                segments=DIVISION,
+                required=True,
+                description="所在社区",
+            ),
+            C("address", "address", "text", description="住址 address (personal data)"),
+            C("updated_at", "updateTime", "timestamp", required=True, description="更新时间 last change"),
+        ),
+    ),
+    Contract(
+        system="gov",
+        entity="hotline_orders",
+        version=1,
+        format="json_pages",
+        extract="incremental",
+        primary_key=("order_no",),
+        change_time="updated_at",
+        file_glob="hotline_orders_page_*.json",
+        json_records_path=("data", "records"),
+        description="12345 热线工单 hotline work orders changed since the last extract (paged JSON).",
+        columns=(
+            C("order_no", "orderNo", "code", required=True, description="工单编号 order number"),
+            C("received_at", "receivedTime", "timestamp", required=True, description="受理时间 received"),
+            C("caller_phone", "callerPhone", "phone", description="来电号码 caller (personal data)"),
+            C(
+                "order_type",
+                "orderType",
+                "text",
+                required=True,
+                code_set=("咨询", "求助", "投诉", "举报", "建议", "表扬"),
+                description="诉求类型 order type",
+            ),
+            C("category", "category", "text", code_set=CASE_CATEGORIES, description="事项大类 category"),
+            C("community_code", "communityCode", "code", segments=DIVISION, description="所属社区 community"),
+            C("handling_unit", "handlingUnit", "text", description="承办单位 handling unit"),
+            C("deadline_at", "deadline", "timestamp", description="办理时限 deadline"),
+            C("completed_at", "finishTime", "timestamp", description="办结时间 completed"),
+            C(
+                "satisfaction",
+                "satisfaction",
+                "text",
+                code_set=("满意", "基本满意", "不满意"),
+                description="回访结果 callback result",
+            ),
+            C("forwarded_case_no", "gridCaseNo", "code", description="转网格案件编号 grid case it became"),
+            C(
+                "status",
+                "status",
+                "text",
+                required=True,
+                code_set=("受理", "办理中", "已办结"),
+                description="工单状态 status",
+            ),
+            C("updated_at", "updateTime", "timestamp", required=True, description="更新时间 last change"),
+        ),
+    ),
+    Contract(
+        system="city",
+        entity="grids",
+        version=1,
+        format="geojson",
+        extract="snapshot",
+        primary_key=("grid_code",),
+        change_time="updated_at",
+        file_glob="grids.geojson",
+        description="单元网格 unit grids with polygons, full snapshot (GeoJSON) from the city-grid system.",
+        columns=(
+            C(
+                "grid_code",
+                "gridCode",
+                "code",
+                segments=GRID,
+                required=True,
+                description="网格编码 grid code",
+            ),
+            C("grid_name", "gridName", "text", required=True, description="网格名称 grid name"),
+            C(
+                "community_code",
+                "communityCode",
+                "code",
+                segments=DIVISION,
+                required=True,
+                description="所属社区",
+            ),
+            C("community_name", "communityName", "text", description="社区名称 community name"),
+            C("street_name", "streetName", "text", description="街道名称 street name"),
+            C("area_m2", "areaM2", "float", description="面积 area in square metres"),
+            C("households", "households", "int", description="户数 households"),
+            C("population", "population", "int", description="人口 population"),
+            C("geometry", "geometry", "text", description="GeoJSON polygon"),
+            C("updated_at", "updatedAt", "timestamp", required=True, description="更新时间 last change"),
+        ),
+    ),
+    Contract(
+        system="city",
+        entity="grid_workers",
+        version=1,
+        format="csv",
+        extract="snapshot",
+        primary_key=("worker_id",),
+        change_time="updated_at",
+        file_glob="grid_workers*.csv",
+        description="网格员 grid workers and their grid, full snapshot (UTF-8 CSV) from the city-grid system.",
+        columns=(
+            C("worker_id", "worker_id", "code", required=True, description="网格员编号 worker id"),
+            C("full_name", "name", "name", required=True, description="姓名 (personal data)"),
+            C("phone", "phone", "phone", required=True, description="手机号码 E.164 (personal data)"),
+            C("grid_code", "grid_code", "code", segments=GRID, required=True, description="负责网格 grid"),
+            C(
+                "worker_type",
+                "worker_type",
+                "text",
+                required=True,
+                code_set=("专职", "兼职"),
+                description="专职/兼职 full or part time",
+            ),
+            C("updated_at", "updated_at", "timestamp", required=True, description="更新时间 last change"),
+        ),
+    ),
+    Contract(
+        system="city",
+        entity="cases",
+        version=1,
+        format="csv",
+        extract="incremental",
+        primary_key=("case_no",),
+        change_time="updated_at",
+        file_glob="cases*.csv",
+        description="网格案件 grid cases changed since the last extract (UTF-8 CSV) from the city-grid system.",
+        columns=(
+            C("case_no", "case_no", "code", required=True, description="案件编号 case number"),
+            C("grid_code", "grid_code", "code", segments=GRID, required=True, description="所在网格 grid"),
+            C(
+                "case_origin",
+                "source",
+                "text",
+                required=True,
+                code_set=("巡查", "居民上报", "12345转办", "视频监控"),
+                description="案件来源 patrol, resident, 12345, video",
+            ),
+            C("category", "category", "text", required=True, code_set=CASE_CATEGORIES, description="大类"),
+            C("item", "item", "text", description="事项 item within the category"),
+            C("reporter_phone", "reporter_phone", "phone", description="上报人电话 (personal data)"),
+            C("hotline_order_no", "hotline_order_no", "code", description="12345 工单编号 if forwarded"),
+            C("reported_at", "reported_at", "timestamp", required=True, description="上报时间 reported"),
+            C("deadline_at", "deadline_at", "timestamp", description="处置时限 deadline"),
+            C("closed_at", "closed_at", "timestamp", description="结案时间 closed"),
+            C(
+                "status",
+                "status",
+                "text",
+                required=True,
+                code_set=("已上报", "已立案", "已派遣", "处置中", "待核查", "已结案"),
+                description="案件状态 status",
+            ),
+            C(
+                "resolved_level",
+                "resolved_level",
+                "text",
+                code_set=("网格", "社区", "街道", "区"),
+                description="解决层级 level resolved",
+            ),
+            C("updated_at", "updated_at", "timestamp", required=True, description="更新时间 last change"),
+        ),
+    ),
+    Contract(
+        system="city",
+        entity="case_steps",
+        version=1,
+        format="csv",
+        extract="incremental",
+        primary_key=("case_no", "step_seq"),
+        change_time="occurred_at",
+        file_glob="case_steps*.csv",
+        description="案件流转环节 workflow steps of grid cases, new since the last extract (UTF-8 CSV).",
+        columns=(
+            C("case_no", "case_no", "code", required=True, description="案件编号 case number"),
+            C("step_seq", "step_seq", "int", required=True, description="环节序号 step number"),
+            C(
+                "step",
+                "step",
+                "text",
+                required=True,
+                code_set=("上报", "立案", "派遣", "处置", "反馈", "核查", "结案", "返工"),
+                description="环节 workflow step",
+            ),
+            C("occurred_at", "occurred_at", "timestamp", required=True, description="发生时间 when"),
+            C("actor", "actor", "text", description="处理人/部门 who acted"),
+        ),
+    ),
+)
+
+BY_KEY: dict[str, Contract] = {c.key: c for c in CONTRACTS}
+SYSTEMS: tuple[str, ...] = tuple(dict.fromkeys(c.system for c in CONTRACTS))
+
+
+def get(system: str, entity: str) -> Contract:
+    try:
+        return BY_KEY[f"{system}.{entity}"]
+    except KeyError:
+        raise KeyError(f"no contract for {system}.{entity}; known: {sorted(BY_KEY)}") from None
+
+
+def for_system(system: str) -> tuple[Contract, ...]:
+    return tuple(c for c in CONTRACTS if c.system == system)

@@ -1,0 +1,112 @@
+"""Land one entity's extract for one load date: raw bytes kept, typed Parquet written, manifest updated.
+
+Landing is idempotent: the batch id is derived from the extract's checksum, so the same bytes land once;
+a second copy is recognised and changes nothing. Every file is written to a temporary name and renamed
+into place, so an interrupted landing leaves nothing half-written behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingest import manifest
+from ingest.config import Paths
+from ingest.contracts import Contract
+from ingest.parse import parse
+from ingest.readers import ExtractError, read_extract
+
+
+@dataclass(frozen=True)
+class LandResult:
+    batch: manifest.Batch
+    already_landed: bool
+
+
+def partition(root: Path, contract: Contract, load_date: date) -> Path:
+    return root / contract.system / contract.entity / f"load_date={load_date.isoformat()}"
+
+
+def checksum(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode())
+        digest.update(hashlib.sha256(f.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def write_parquet_atomic(table: pa.Table, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, target)
+
+
+def _keep_raw(files: list[Path], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        target = folder / f.name
+        if not target.exists():
+            tmp = folder / f".{f.name}.tmp"
+            shutil.copyfile(f, tmp)
+            os.replace(tmp, target)
+
+
+def land(contract: Contract, load_date: date, paths: Paths | None = None) -> LandResult:
+    paths = paths or Paths.from_env()
+    drop = paths.drop_dir(contract.system, load_date)
+    files = sorted(drop.glob(contract.file_glob))
+    if not files:
+        raise ExtractError(
+            drop / contract.file_glob, f"no extract delivered for {contract.key} on {load_date}"
+        )
+    started = time.perf_counter()
+    digest = checksum(files)
+    previous = manifest.find_checksum(paths.manifest, contract.system, contract.entity, digest)
+    if previous is not None:
+        return LandResult(previous, already_landed=True)
+
+    batch = manifest.Batch(
+        batch_id=f"{contract.entity}-{load_date:%Y%m%d}-{digest[:12]}",
+        system=contract.system,
+        entity=contract.entity,
+        load_date=load_date.isoformat(),
+        contract_version=contract.version,
+        files=[f.name for f in files],
+        checksum=digest,
+        status="landing",
+    )
+    try:
+        parsed = parse(read_extract(files, contract), contract, where=str(drop))
+    except ExtractError as err:
+        batch.status, batch.message, batch.landed_at = "failed", str(err), manifest.now()
+        manifest.write(paths.manifest, batch)
+        raise
+
+    _keep_raw(files, partition(paths.landing_raw, contract, load_date) / batch.batch_id)
+    loaded_at = datetime.now().replace(microsecond=0)
+    n = parsed.table.num_rows
+    table = (
+        parsed.table.append_column("_batch_id", pa.array([batch.batch_id] * n, pa.string()))
+        .append_column("_load_date", pa.array([load_date] * n, pa.date32()))
+        .append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
+        .select(contract.arrow_schema().names)
+    )
+    write_parquet_atomic(
+        table, partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet"
+    )
+    batch.status = "landed"
+    batch.rows_read = n
+    batch.extra_columns = list(parsed.extra_columns)
+    batch.landed_at = manifest.now()
+    batch.timings_s["land"] = round(time.perf_counter() - started, 3)
+    manifest.write(paths.manifest, batch)
+    return LandResult(batch, already_landed=False)

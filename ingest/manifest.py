@@ -1,0 +1,70 @@
+"""The load manifest: one JSON document per batch, written atomically, queryable with DuckDB.
+
+A batch is one entity's extract for one load date. Its document follows the batch through the night:
+``landed`` → ``accepted`` (rows loaded, some maybe quarantined) or ``rejected`` (a critical rule failed),
+or ``failed`` (the extract could not be read). ``read_json('manifest/**/*.json')`` lists them all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+
+@dataclass
+class Batch:
+    batch_id: str
+    system: str
+    entity: str
+    load_date: str
+    contract_version: int
+    files: list[str]
+    checksum: str
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+    message: str = ""
+    landed_at: str = ""
+    validated_at: str = ""
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def _folder(root: Path, system: str, entity: str, load_date: date) -> Path:
+    return root / system / entity / f"load_date={load_date.isoformat()}"
+
+
+def write(root: Path, batch: Batch) -> Path:
+    folder = _folder(root, batch.system, batch.entity, date.fromisoformat(batch.load_date))
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{batch.batch_id}.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(asdict(batch), ensure_ascii=False, indent=2))
+    os.replace(tmp, target)
+    return target
+
+
+def batches(root: Path, system: str, entity: str, load_date: date | None = None) -> list[Batch]:
+    """Batches of one entity (optionally one load date), oldest landing first."""
+    pattern = f"load_date={load_date.isoformat()}/*.json" if load_date else "load_date=*/*.json"
+    found = [Batch(**json.loads(p.read_text())) for p in (root / system / entity).glob(pattern)]
+    return sorted(found, key=lambda b: (b.load_date, b.landed_at))
+
+
+def find_checksum(root: Path, system: str, entity: str, checksum: str) -> Batch | None:
+    return next(
+        (b for b in batches(root, system, entity) if b.checksum == checksum and b.status != "failed"), None
+    )
+
+
+def latest(root: Path, system: str, entity: str, load_date: date) -> Batch | None:
+    found = [b for b in batches(root, system, entity, load_date) if b.status != "failed"]
+    return found[-1] if found else None
+
+
+def now() -> str:
+    return datetime.now().isoformat(timespec="seconds")

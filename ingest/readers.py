@@ -1,0 +1,127 @@
+"""Read one entity's extract files into raw string records, by the contract's format.
+
+Readers never guess: the CSV encoding is detected (charset-normalizer), JSON pages must be complete and in
+sequence, and a file that breaks the contract raises ``ExtractError`` naming the file, row and rule.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+from charset_normalizer import from_bytes
+
+from ingest.contracts import Contract
+
+
+class ExtractError(ValueError):
+    """An extract file that cannot be read under its contract."""
+
+    def __init__(self, file: Path | str, rule: str, row: int | None = None, column: str | None = None):
+        where = (
+            f"{file}"
+            + (f", row {row}" if row is not None else "")
+            + (f", column {column!r}" if column else "")
+        )
+        super().__init__(f"{where}: {rule}")
+        self.file, self.rule, self.row, self.column = str(file), rule, row, column
+
+
+def detect_encoding(data: bytes, file: Path) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None:
+        raise ExtractError(file, "cannot detect the text encoding")
+    # GB2312 and GBK are subsets of GB18030: decode with the superset so rare characters survive.
+    return "gb18030" if best.encoding.lower() in {"gb2312", "gbk", "gb18030"} else best.encoding
+
+
+def read_csv(path: Path, contract: Contract) -> pd.DataFrame:
+    data = path.read_bytes()
+    if not data.strip():
+        raise ExtractError(path, "file is empty")
+    encoding = detect_encoding(data, path)
+    text = data.decode(encoding)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header, body = rows[0], rows[1:]
+    for number, row in enumerate(body, start=1):
+        if len(row) != len(header):
+            raise ExtractError(
+                path,
+                f"has {len(row)} fields, the header has {len(header)} (truncated or malformed)",
+                row=number,
+            )
+    frame = pd.DataFrame(body, columns=[h.strip() for h in header], dtype=object)
+    frame["_source_row"] = range(1, len(frame) + 1)
+    frame["_source_file"] = path.name
+    return frame
+
+
+def _dig(document: dict, path: tuple[str, ...], file: Path):
+    node = document
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            raise ExtractError(file, f"JSON has no {'.'.join(path)}")
+        node = node[key]
+    return node
+
+
+def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
+    """Paged API responses: ``{"data": {"page": n, "pages": N, "records": [...]}}``, pages 1..N all present."""
+    frames, seen_pages, declared = [], [], None
+    for path in paths:
+        try:
+            document = json.loads(path.read_bytes().decode(detect_encoding(path.read_bytes(), path)))
+        except json.JSONDecodeError as err:
+            raise ExtractError(path, f"invalid JSON ({err.msg})", row=err.lineno) from None
+        data = _dig(document, contract.json_records_path[:-1], path)
+        records = _dig(document, contract.json_records_path, path)
+        seen_pages.append(int(data.get("page", len(seen_pages) + 1)))
+        declared = int(data.get("pages", declared or 1))
+        frame = pd.DataFrame.from_records(records)
+        frame = (
+            frame.astype(object).where(frame.notna(), "").map(lambda v: v if isinstance(v, str) else str(v))
+        )
+        frame["_source_row"] = range(1, len(frame) + 1)
+        frame["_source_file"] = path.name
+        frames.append(frame)
+    missing = sorted(set(range(1, (declared or 0) + 1)) - set(seen_pages))
+    if missing:
+        raise ExtractError(paths[0].parent, f"JSON pages {missing} of {declared} are missing")
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def read_geojson(path: Path, contract: Contract) -> pd.DataFrame:
+    try:
+        document = json.loads(path.read_bytes())
+    except json.JSONDecodeError as err:
+        raise ExtractError(path, f"invalid GeoJSON ({err.msg})", row=err.lineno) from None
+    if document.get("type") != "FeatureCollection":
+        raise ExtractError(path, "GeoJSON is not a FeatureCollection")
+    rows = []
+    for number, feature in enumerate(document.get("features", []), start=1):
+        props = {k: "" if v is None else str(v) for k, v in (feature.get("properties") or {}).items()}
+        props["geometry"] = json.dumps(feature.get("geometry"), ensure_ascii=False)
+        props["_source_row"] = number
+        props["_source_file"] = path.name
+        rows.append(props)
+    return pd.DataFrame(rows, dtype=object)
+
+
+def read_extract(paths: list[Path], contract: Contract) -> pd.DataFrame:
+    if contract.format == "csv":
+        return pd.concat([read_csv(p, contract) for p in paths], ignore_index=True)
+    if contract.format == "json_pages":
+        return read_json_pages(paths, contract)
+    if contract.format == "geojson":
+        return pd.concat([read_geojson(p, contract) for p in paths], ignore_index=True)
+    raise ValueError(f"unknown format {contract.format}")

@@ -1,0 +1,40 @@
+"""Scale presets: how big a city to simulate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    districts: tuple[str, ...]
+    streets_per_district: int
+    communities_per_street: int
+    grids_per_community: int
+    persons: int
+    member_rate: float  # share of adults who are party members
+    part_time_workers_per_grid: float
+    cases_per_grid_per_day: float
+    hotline_orders_per_day: int
+    page_size: int
+    days: int
+
+
+PRESETS: dict[str, Preset] = {
+    "tiny": Preset("tiny", ("210202",), 2, 2, 3, 600, 0.12, 0.5, 2.0, 15, 100, 2),
+    "demo": Preset("demo", ("210202", "210203", "210204"), 3, 3, 4, 20_000, 0.08, 0.5, 1.5, 300, 500, 4),
+}
+
+
+@dataclass(frozen=True)
+class Messiness:
+    """How often each quirk appears. Quirks are repaired by ingest; dirty rows must be quarantined."""
+
+    fullwidth_digits: float = 0.05  # party: ID numbers and phones typed with full-width digits
+    lowercase_x: float = 0.5  # party: check character written as lower-case x (of IDs ending in X)
+    masked_id: float = 0.3  # gov: resident ID numbers masked as 210202********123X
+    member_without_phone: float = 0.05  # party: no mobile on file
+    grid_code_variant: float = 0.1  # city: grid codes with separators or without leading zeros
+    bad_id_checksum: float = 0.02  # dirty — party: ID number with a wrong check character
+    bad_reported_at: float = 0.02  # dirty — city: a case whose report time cannot be read
