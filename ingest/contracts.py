@@ -55,6 +55,7 @@ class Column:
     required: bool = False
     code_set: tuple[str, ...] | None = None
     segments: tuple[int, ...] | None = None  # digit widths of a hierarchical code, e.g. (6, 3, 3)
+    masked_allowed: bool = False  # the source may send personal numbers masked (210202********123X)
     description: str = ""
 
 
@@ -187,7 +188,13 @@ CONTRACTS: tuple[Contract, ...] = (
             C("full_name", "name", "name", required=True, description="姓名 full name (personal data)"),
             C("gender", "gender", "text", code_set=("男", "女"), description="性别 gender"),
             C("birth_date", "birthDate", "date", description="出生日期 birth date"),
-            C("id_number", "idCard", "id_number", description="身份证号, often masked (personal data)"),
+            C(
+                "id_number",
+                "idCard",
+                "id_number",
+                masked_allowed=True,
+                description="身份证号, often masked (personal data)",
+            ),
             C("phone", "mobile", "phone", description="手机号码 mobile, E.164 (personal data)"),
             C(
                 "community_code",

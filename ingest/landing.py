@@ -71,8 +71,24 @@ def land(contract: Contract, load_date: date, paths: Paths | None = None) -> Lan
     started = time.perf_counter()
     digest = checksum(files)
     previous = manifest.find_checksum(paths.manifest, contract.system, contract.entity, digest)
+    if previous is not None and previous.load_date == load_date.isoformat():
+        return LandResult(previous, already_landed=True)  # the same day rerun: nothing to do
     if previous is not None:
-        return LandResult(previous, already_landed=True)
+        # The same bytes again on another day (an unchanged snapshot, a file sent twice): record it, load nothing.
+        duplicate = manifest.Batch(
+            batch_id=f"{contract.entity}-{load_date:%Y%m%d}-{digest[:12]}",
+            system=contract.system,
+            entity=contract.entity,
+            load_date=load_date.isoformat(),
+            contract_version=contract.version,
+            files=[f.name for f in files],
+            checksum=digest,
+            status="duplicate",
+            message=f"same bytes as batch {previous.batch_id} of {previous.load_date}; nothing loaded",
+            landed_at=manifest.now(),
+        )
+        manifest.write(paths.manifest, duplicate)
+        return LandResult(duplicate, already_landed=True)
 
     batch = manifest.Batch(
         batch_id=f"{contract.entity}-{load_date:%Y%m%d}-{digest[:12]}",

@@ -1,0 +1,98 @@
+"""Great Expectations suites, derived from the entity contracts plus the domain's own rules.
+
+Every expectation carries ``meta.rule`` (a stable id such as ``id_number:valid_id_number``) and
+``meta.severity``:
+
+* ``critical`` — the batch is rejected and never reaches the warehouse;
+* ``warning``  — the offending rows go to quarantine with the rule that caught them, the rest loads.
+"""
+
+from __future__ import annotations
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+from expectations.checks import ExpectColumnValuesToBeValidCnRic
+from ingest.contracts import Contract
+
+CRITICAL, WARNING = "critical", "warning"
+
+
+def _meta(rule: str, severity: str) -> dict:
+    return {"rule": rule, "severity": severity}
+
+
+def _domain_rules(contract: Contract) -> list[gxe.Expectation]:
+    """Rules a contract's column list cannot express: order of events, cross-column logic."""
+    if contract.key == "city.cases":
+        return [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="closed_at",
+                column_B="reported_at",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta=_meta("closed_at:after_reported_at", WARNING),
+            )
+        ]
+    if contract.key == "gov.hotline_orders":
+        return [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="completed_at",
+                column_B="received_at",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta=_meta("completed_at:after_received_at", WARNING),
+            )
+        ]
+    return []
+
+
+def expectations_for(contract: Contract) -> list[gxe.Expectation]:
+    found: list[gxe.Expectation] = []
+    if contract.extract == "snapshot":
+        found.append(gxe.ExpectTableRowCountToBeBetween(min_value=1, meta=_meta("table:not_empty", CRITICAL)))
+    key_rule = _meta(f"{'+'.join(contract.primary_key)}:unique", CRITICAL)
+    if len(contract.primary_key) == 1:
+        found.append(gxe.ExpectColumnValuesToBeUnique(column=contract.primary_key[0], meta=key_rule))
+    else:
+        found.append(
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=list(contract.primary_key), meta=key_rule)
+        )
+    for col in contract.columns:
+        if col.required:
+            found.append(
+                gxe.ExpectColumnValuesToNotBeNull(
+                    column=col.name, meta=_meta(f"{col.name}:not_null", WARNING)
+                )
+            )
+        if col.code_set:
+            found.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=col.name, value_set=list(col.code_set), meta=_meta(f"{col.name}:in_set", WARNING)
+                )
+            )
+        if col.type == "id_number":
+            found.append(
+                ExpectColumnValuesToBeValidCnRic(
+                    column=col.name,
+                    allow_masked=col.masked_allowed,
+                    meta=_meta(f"{col.name}:valid_id_number", WARNING),
+                )
+            )
+        if col.segments:
+            found.append(
+                gxe.ExpectColumnValueLengthsToEqual(
+                    column=col.name, value=sum(col.segments), meta=_meta(f"{col.name}:code_width", WARNING)
+                )
+            )
+    return found + _domain_rules(contract)
+
+
+def build_suite(contract: Contract) -> gx.ExpectationSuite:
+    suite = gx.ExpectationSuite(
+        name=contract.key,
+        meta={"contract_version": contract.version, "description": contract.description},
+    )
+    for expectation in expectations_for(contract):
+        suite.add_expectation(expectation)
+    return suite

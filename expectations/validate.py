@@ -1,0 +1,175 @@
+"""Validate one landed batch with its suite; route rows to accepted or quarantine, or reject the batch.
+
+GX runs on the pandas engine, fed from the landed Parquet (its SQL path through duckdb-engine returns
+empty results). An expectation that raised an error counts as failed at its severity, never as passed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import great_expectations as gx
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from great_expectations.checkpoint import UpdateDataDocsAction
+
+from expectations.suites import CRITICAL, build_suite
+from ingest import manifest
+from ingest.config import Paths
+from ingest.contracts import Contract
+from ingest.landing import partition, write_parquet_atomic
+
+log = logging.getLogger(__name__)
+SAMPLE_ROWS = 5
+
+
+class BatchRejected(RuntimeError):
+    """A critical expectation failed: the batch must not reach the warehouse."""
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule: str
+    severity: str
+    success: bool
+    unexpected_rows: tuple[int, ...]  # positions in the batch
+    error: str = ""
+
+
+@cache
+def _context(root: str):
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    return gx.get_context(mode="file", project_root_dir=root)
+
+
+def _checkpoint(contract: Contract, paths: Paths):
+    context = _context(str(paths.gx_root))
+    source = context.data_sources.add_or_update_pandas("landing")
+    try:
+        asset = source.get_asset(contract.key)
+    except LookupError:
+        asset = source.add_dataframe_asset(contract.key)
+    try:
+        batch_definition = asset.get_batch_definition("batch")
+    except KeyError:
+        batch_definition = asset.add_batch_definition_whole_dataframe("batch")
+    suite = context.suites.add_or_update(build_suite(contract))
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=contract.key, data=batch_definition, suite=suite)
+    )
+    return context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=contract.key,
+            validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="update_data_docs")],
+            result_format={"result_format": "COMPLETE"},
+        )
+    )
+
+
+def run_suite(contract: Contract, frame: pd.DataFrame, paths: Paths, run_name: str) -> list[RuleOutcome]:
+    checkpoint = _checkpoint(contract, paths)
+    result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
+    outcomes = []
+    for validation in result.run_results.values():
+        for r in validation.results:
+            meta = r.expectation_config.meta or {}
+            error = (r.exception_info or {}).get("exception_message") or ""
+            outcomes.append(
+                RuleOutcome(
+                    rule=meta.get("rule", r.expectation_config.type),
+                    severity=CRITICAL if error else meta.get("severity", CRITICAL),
+                    success=bool(r.success) and not error,
+                    unexpected_rows=tuple(
+                        int(i) for i in (r.result or {}).get("unexpected_index_list") or ()
+                    ),
+                    error=error,
+                )
+            )
+    return outcomes
+
+
+def _samples(frame: pd.DataFrame, rows: tuple[int, ...]) -> str:
+    picked = frame.iloc[list(rows[:SAMPLE_ROWS])].to_dict(orient="records")
+    return "; ".join(f"{r['_source_file']} row {r['_source_row']}: {r['_raw']}" for r in picked)
+
+
+def _write_schema_file(folder: Path, contract: Contract) -> None:
+    """An empty, typed file so the warehouse can read an entity before any batch of it was accepted."""
+    target = folder / contract.system / contract.entity / "_schema.parquet"
+    if not target.exists():
+        write_parquet_atomic(contract.arrow_schema().empty_table(), target)
+
+
+def validate(contract: Contract, load_date: date, paths: Paths | None = None) -> manifest.Batch:
+    paths = paths or Paths.from_env()
+    batch = manifest.latest(paths.manifest, contract.system, contract.entity, load_date)
+    if batch is None:
+        raise LookupError(f"{contract.key}: nothing landed for {load_date}; run the landing step first")
+    if batch.status in ("accepted", "duplicate"):
+        return batch  # already validated (or nothing new to validate): a rerun changes nothing
+    started = time.perf_counter()
+    table = pq.read_table(partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet")
+    frame = table.to_pandas()
+    outcomes = run_suite(contract, frame, paths, run_name=batch.batch_id)
+    for root in (paths.accepted, paths.quarantine):
+        _write_schema_file(root, contract)
+
+    failed_critical = [o for o in outcomes if not o.success and o.severity == CRITICAL]
+    if failed_critical:
+        reasons = [
+            f"rule {o.rule} failed"
+            + (f" with error: {o.error}" if o.error else f" on {len(o.unexpected_rows)} of {len(frame)} rows")
+            + (f"; sample rows: {_samples(frame, o.unexpected_rows)}" if o.unexpected_rows else "")
+            for o in failed_critical
+        ]
+        batch.status, batch.message = (
+            "rejected",
+            f"{contract.key} batch {batch.batch_id} rejected: " + " | ".join(reasons),
+        )
+        batch.rows_loaded, batch.rows_quarantined, batch.validated_at = 0, 0, manifest.now()
+        manifest.write(paths.manifest, batch)
+        raise BatchRejected(batch.message)
+
+    rules_by_row: dict[int, list[str]] = {}
+    for o in outcomes:
+        for row in o.unexpected_rows if not o.success else ():
+            rules_by_row.setdefault(row, []).append(o.rule)
+    quarantined = sorted(rules_by_row)
+    keep = pa.array([i not in rules_by_row for i in range(table.num_rows)])
+    accepted_folder = partition(paths.accepted, contract, load_date)
+    write_parquet_atomic(table.filter(keep), accepted_folder / f"{batch.batch_id}.parquet")
+    for older in accepted_folder.glob("*.parquet"):
+        if older.stem != batch.batch_id:
+            older.unlink()  # a later batch for the same day replaces the earlier one
+    if quarantined:
+        bad = table.take(quarantined).append_column(
+            "_rules", pa.array([",".join(rules_by_row[i]) for i in quarantined], pa.string())
+        )
+        write_parquet_atomic(
+            bad, partition(paths.quarantine, contract, load_date) / f"{batch.batch_id}.parquet"
+        )
+        log.warning(
+            "%s: %d rows quarantined: %s", contract.key, len(quarantined), _samples(frame, tuple(quarantined))
+        )
+
+    batch.status = "accepted"
+    batch.rows_quarantined = len(quarantined)
+    batch.rows_loaded = table.num_rows - len(quarantined)
+    batch.message = "; ".join(f"{o.rule}: {len(o.unexpected_rows)} rows" for o in outcomes if not o.success)
+    batch.validated_at = manifest.now()
+    batch.timings_s["validate"] = round(time.perf_counter() - started, 3)
+    manifest.write(paths.manifest, batch)
+    return batch
+
+
+def data_docs_index(paths: Paths | None = None) -> Path:
+    paths = paths or Paths.from_env()
+    return paths.gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
