@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,3 +72,14 @@ class Paths:
 
     def drop_dir(self, system: str, load_date: date) -> Path:
         return self.drops / system / load_date.isoformat()
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def load_date_for(data_interval_start: datetime) -> date:
+    """The source day a nightly run loads: the Shanghai calendar date its data interval starts on.
+
+    The 02:00 run on 11-02 has the interval [11-01 02:00, 11-02 02:00) and loads the drops of 11-01.
+    """
+    return data_interval_start.astimezone(SHANGHAI).date()

@@ -1,0 +1,118 @@
+"""
+### gridfusion_nightly
+
+Every night at 02:00 Asia/Shanghai, load the previous day's extracts of the three source systems:
+
+1. per system (`party`, `gov`, `city`) and entity: **land** the extract (raw bytes + typed Parquet +
+   manifest), then **validate** it with its Great Expectations suite (critical → batch rejected,
+   warning → rows quarantined);
+2. **build** the warehouse with `dbt build` on a candidate file, from whatever was accepted;
+3. **publish** the candidate by atomic swap, with the de-identified `analytics.duckdb`;
+4. **summarise** the night (rows read / loaded / quarantined per entity); the run fails if any batch was
+   rejected or missing, or if nothing was published, so problems never pass silently.
+
+The work lives in `ingest/`, `expectations/` and `warehouse/`; this file only wires it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+from airflow.sdk.definitions.taskgroup import TaskGroup
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from ingest.contracts import SYSTEMS, for_system
+
+
+def _load_date():
+    from ingest.config import load_date_for
+
+    return load_date_for(get_current_context()["data_interval_start"])
+
+
+@task(retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=True)
+def land(system: str, entity: str) -> dict:
+    from ingest.contracts import get
+    from ingest.landing import land as land_extract
+
+    result = land_extract(get(system, entity), _load_date())
+    return {
+        "batch_id": result.batch.batch_id,
+        "status": result.batch.status,
+        "rows_read": result.batch.rows_read,
+    }
+
+
+@task(retries=0)
+def validate(system: str, entity: str) -> dict:
+    from expectations.validate import validate as validate_batch
+    from ingest.contracts import get
+
+    batch = validate_batch(get(system, entity), _load_date())
+    return {"batch_id": batch.batch_id, "status": batch.status, "rows_quarantined": batch.rows_quarantined}
+
+
+@task(trigger_rule="all_done", retries=0, execution_timeout=timedelta(hours=2))
+def build_warehouse() -> str:
+    from dataclasses import asdict
+
+    from ingest.config import Paths
+    from warehouse.build import build
+    from warehouse.summary import record
+
+    result = build(_load_date())
+    record(Paths.from_env(), "build", _load_date(), asdict(result))
+    return str(result.candidate)
+
+
+@task(retries=0)
+def publish(candidate: str) -> str:
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from ingest.config import Paths
+    from warehouse.publish import publish as publish_candidate
+    from warehouse.summary import record
+
+    published = publish_candidate(Path(candidate), _load_date())
+    record(Paths.from_env(), "publish", _load_date(), asdict(published))
+    return str(published.warehouse)
+
+
+@task(trigger_rule="all_done", retries=0)
+def summarise() -> None:
+    from warehouse.summary import print_summary, raise_if_incomplete, summarise
+
+    summary = summarise(_load_date())
+    print_summary(summary)
+    raise_if_incomplete(summary)
+
+
+@dag(
+    dag_id="gridfusion_nightly",
+    schedule=CronDataIntervalTimetable("0 2 * * *", timezone="Asia/Shanghai"),
+    start_date=pendulum.datetime(2026, 11, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,  # one warehouse writer at a time: DuckDB allows a single writer per file
+    doc_md=__doc__,
+    tags=["gridfusion", "nightly"],
+)
+def gridfusion_nightly():
+    validated = []
+    for system in SYSTEMS:
+        with TaskGroup(group_id=system):
+            for contract in for_system(system):
+                landed = land.override(task_id=f"land_{contract.entity}")(contract.system, contract.entity)
+                checked = validate.override(task_id=f"validate_{contract.entity}")(
+                    contract.system, contract.entity
+                )
+                landed >> checked
+                validated.append(checked)
+    candidate = build_warehouse()
+    validated >> candidate
+    publish(candidate) >> summarise()
+
+
+gridfusion_nightly()

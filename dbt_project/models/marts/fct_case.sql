@@ -1,0 +1,100 @@
+-- One row per case, whatever its origin: grid cases (patrol, resident report, video, forwarded 12345 orders)
+-- and the 12345 orders that were never forwarded to a grid. A forwarded order appears once, as its grid case.
+with steps as (
+    select
+        case_no,
+        count(*) as step_count,
+        count(*) filter (where step = '返工') as rework_count,
+        min(step_occurred_at) filter (where step = '派遣') as case_dispatched_at
+    from {{ ref('stg_city__case_steps') }}
+    group by case_no
+),
+
+phones as (
+    select distinct phone, person_key
+    from {{ ref('int_person_identities') }}
+    where phone is not null
+),
+
+grid_cases as (
+    select
+        c.case_no as case_key,
+        'city' as origin_system,
+        c.case_origin,
+        c.hotline_order_no,
+        c.grid_code,
+        g.community_code,
+        c.category,
+        c.item,
+        c.case_reported_at,
+        s.case_dispatched_at,
+        c.case_deadline_at,
+        c.case_closed_at,
+        c.case_status as source_status,
+        c.resolved_level,
+        o.satisfaction,
+        coalesce(s.step_count, 0) as step_count,
+        coalesce(s.rework_count, 0) as rework_count,
+        c.reporter_phone
+    from {{ ref('stg_city__cases') }} as c
+    left join {{ ref('stg_city__grids') }} as g on c.grid_code = g.grid_code
+    left join steps as s on c.case_no = s.case_no
+    left join {{ ref('stg_gov__hotline_orders') }} as o on c.hotline_order_no = o.order_no
+),
+
+hotline_only as (
+    select
+        order_no as case_key,
+        'gov' as origin_system,
+        '12345' as case_origin,
+        order_no as hotline_order_no,
+        null as grid_code,
+        community_code,
+        category,
+        order_type as item,
+        order_received_at as case_reported_at,
+        null::timestamp as case_dispatched_at,
+        order_deadline_at as case_deadline_at,
+        order_completed_at as case_closed_at,
+        order_status as source_status,
+        null as resolved_level,
+        satisfaction,
+        0 as step_count,
+        0 as rework_count,
+        caller_phone as reporter_phone
+    from {{ ref('stg_gov__hotline_orders') }}
+    where forwarded_case_no is null
+),
+
+cases as (
+    select * from grid_cases
+    union all
+    select * from hotline_only
+)
+
+select
+    c.case_key,
+    c.origin_system,
+    c.case_origin,
+    c.hotline_order_no,
+    c.grid_code,
+    c.community_code,
+    left(c.community_code, 9) as street_code,
+    left(c.community_code, 6) as district_code,
+    c.category,
+    c.item,
+    c.case_reported_at,
+    c.case_dispatched_at,
+    c.case_deadline_at,
+    c.case_closed_at,
+    c.case_closed_at is not null as is_closed,
+    c.case_closed_at is not null and c.case_closed_at <= c.case_deadline_at as is_closed_on_time,
+    c.source_status,
+    c.resolved_level,
+    c.satisfaction,
+    c.step_count,
+    c.rework_count,
+    p.person_key as reporter_person_key
+from cases as c
+left join phones as p
+    on c.reporter_phone = p.phone

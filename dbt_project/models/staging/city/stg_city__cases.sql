@@ -1,0 +1,22 @@
+with source as (
+    {{ latest_version(source('city', 'cases'), ['case_no'], 'updated_at') }}
+)
+
+select
+    case_no,
+    grid_code,
+    case_origin,
+    category,
+    item,
+    reporter_phone,
+    hotline_order_no,
+    reported_at as case_reported_at,
+    deadline_at as case_deadline_at,
+    closed_at as case_closed_at,
+    status as case_status,
+    resolved_level,
+    updated_at as case_updated_at,
+    _batch_id as batch_id,
+    _source_file as source_file,
+    _source_row as source_row
+from source

@@ -1,0 +1,83 @@
+"""Build the warehouse with dbt on a candidate file; nothing analysts read is touched here."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from dbt.cli.main import dbtRunner
+
+from ingest.config import REPO_ROOT, Paths
+
+DBT_PROJECT = REPO_ROOT / "dbt_project"
+
+
+class WarehouseBuildFailed(RuntimeError):
+    """``dbt build`` failed: a model errored or a test did not pass. The published warehouse is unchanged."""
+
+
+@dataclass
+class BuildResult:
+    candidate: Path
+    models: int = 0
+    tests_passed: int = 0
+    tests_failed: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+
+def candidate_path(load_date: date, paths: Paths) -> Path:
+    return paths.warehouse_dir / "candidates" / f"gridfusion-{load_date.isoformat()}.duckdb"
+
+
+def dbt(args: list[str], paths: Paths, target: Path):
+    """Run a dbt command in-process against ``target``; dbt reads both paths from the environment."""
+    os.environ["GRIDFUSION_HOME"] = str(paths.home)
+    os.environ["GRIDFUSION_WAREHOUSE_TARGET"] = str(target)
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return dbtRunner().invoke(
+        [
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--log-path",
+            str(paths.home / "logs" / "dbt"),
+            "--target-path",
+            str(paths.home / "dbt_target"),
+        ]
+    )
+
+
+def build(load_date: date, paths: Paths | None = None) -> BuildResult:
+    paths = paths or Paths.from_env()
+    target = candidate_path(load_date, paths)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (target, target.with_suffix(".duckdb.wal")):
+        stale.unlink(missing_ok=True)  # every build starts from an empty candidate
+    started = time.perf_counter()
+    outcome = dbt(["build", "--quiet"], paths, target)
+    result = BuildResult(candidate=target, seconds=round(time.perf_counter() - started, 2))
+    for node in outcome.result or []:
+        kind = node.node.resource_type
+        ok = str(node.status) in ("success", "pass")
+        if kind == "test":
+            result.tests_passed += ok
+            result.tests_failed += not ok
+        elif kind in ("model", "seed"):
+            result.models += ok
+        if not ok:
+            result.failures.append(f"{kind} {node.node.name}: {node.status} {node.message or ''}".strip())
+    if not outcome.success:
+        detail = "; ".join(result.failures) or str(outcome.exception)
+        raise WarehouseBuildFailed(f"dbt build failed for {load_date} (candidate {target}): {detail}")
+    wal = target.with_suffix(".duckdb.wal")
+    if wal.exists():
+        raise WarehouseBuildFailed(
+            f"{target} still has a write-ahead log open; refusing to hand it to publish"
+        )
+    return result
