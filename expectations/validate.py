@@ -101,11 +101,19 @@ def _samples(frame: pd.DataFrame, rows: tuple[int, ...]) -> str:
     return "; ".join(f"{r['_source_file']} row {r['_source_row']}: {r['_raw']}" for r in picked)
 
 
-def _write_schema_file(folder: Path, contract: Contract) -> None:
-    """An empty, typed file so the warehouse can read an entity before any batch of it was accepted."""
-    target = folder / contract.system / contract.entity / "_schema.parquet"
-    if not target.exists():
-        write_parquet_atomic(contract.arrow_schema().empty_table(), target)
+QUARANTINE_RULES = pa.field("_rules", pa.string())
+
+
+def _write_schema_files(paths: Paths, contract: Contract) -> None:
+    """Empty, typed files so an entity can be read before any batch of it was accepted or quarantined."""
+    schema = contract.arrow_schema()
+    for folder, table_schema in (
+        (paths.accepted, schema),
+        (paths.quarantine, schema.append(QUARANTINE_RULES)),
+    ):
+        target = folder / contract.system / contract.entity / "_schema.parquet"
+        if not target.exists():
+            write_parquet_atomic(table_schema.empty_table(), target)
 
 
 def validate(contract: Contract, load_date: date, paths: Paths | None = None) -> manifest.Batch:
@@ -119,8 +127,7 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     table = pq.read_table(partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet")
     frame = table.to_pandas()
     outcomes = run_suite(contract, frame, paths, run_name=batch.batch_id)
-    for root in (paths.accepted, paths.quarantine):
-        _write_schema_file(root, contract)
+    _write_schema_files(paths, contract)
 
     failed_critical = [o for o in outcomes if not o.success and o.severity == CRITICAL]
     if failed_critical:
@@ -151,7 +158,7 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
             older.unlink()  # a later batch for the same day replaces the earlier one
     if quarantined:
         bad = table.take(quarantined).append_column(
-            "_rules", pa.array([",".join(rules_by_row[i]) for i in quarantined], pa.string())
+            QUARANTINE_RULES, pa.array([",".join(rules_by_row[i]) for i in quarantined], pa.string())
         )
         write_parquet_atomic(
             bad, partition(paths.quarantine, contract, load_date) / f"{batch.batch_id}.parquet"

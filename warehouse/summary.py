@@ -38,29 +38,21 @@ def summarise(load_date: date, paths: Paths | None = None) -> dict:
     paths = paths or Paths.from_env()
     entities = []
     for contract in CONTRACTS:
+        batches = manifest.batches(paths.manifest, contract.system, contract.entity, load_date)
         batch = manifest.latest(paths.manifest, contract.system, contract.entity, load_date)
-        failed = [
-            b
-            for b in manifest.batches(paths.manifest, contract.system, contract.entity, load_date)
-            if b.status == "failed"
-        ]
-        shown = batch or (failed[-1] if failed else None)
-        entities.append(
-            {
-                "entity": contract.key,
-                **(
-                    {k: v for k, v in asdict(shown).items() if k != "files"}
-                    if shown
-                    else {
-                        "status": "missing",
-                        "rows_read": 0,
-                        "rows_loaded": 0,
-                        "rows_quarantined": 0,
-                        "message": "no batch landed",
-                    }
-                ),
+        shown = batch or (batches[-1] if batches else None)  # a failed landing when nothing else exists
+        facts = (
+            {k: v for k, v in asdict(shown).items() if k not in ("files", "system", "entity")}
+            if shown
+            else {
+                "status": "missing",
+                "rows_read": 0,
+                "rows_loaded": 0,
+                "rows_quarantined": 0,
+                "message": "no extract landed",
             }
         )
+        entities.append({"source_entity": contract.key, **facts})
     summary = {
         "load_date": load_date.isoformat(),
         "entities": entities,
@@ -79,7 +71,7 @@ def print_summary(summary: dict, console: Console | None = None) -> None:
         table.add_column(heading, justify="right" if heading in ("read", "loaded", "quarantined") else "left")
     for e in summary["entities"]:
         table.add_row(
-            e["entity"],
+            e["source_entity"],
             e["status"],
             str(e["rows_read"]),
             str(e["rows_loaded"]),
@@ -100,7 +92,7 @@ class NightIncomplete(RuntimeError):
 
 def raise_if_incomplete(summary: dict) -> None:
     problems = [
-        f"{e['entity']}: {e['status']} — {e.get('message', '')}"
+        f"{e['source_entity']}: {e['status']} — {e.get('message', '')}"
         for e in summary["entities"]
         if e["status"] not in ("accepted", "duplicate")
     ]

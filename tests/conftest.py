@@ -1,0 +1,99 @@
+"""Shared fixtures: a tiny simulated city, an isolated gridfusion home, and one real nightly DAG run."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ingest.config import Paths
+from simulator.generate import generate
+
+# Airflow reads its home on import: keep tests away from ~/airflow and the example DAGs.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="gridfusion-test-airflow-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+START = date(2026, 11, 1)
+DAYS = 2
+
+
+@dataclass(frozen=True)
+class Truth:
+    folder: Path
+
+    def table(self, name: str) -> pd.DataFrame:
+        return pd.read_parquet(self.folder / f"{name}.parquet")
+
+    @property
+    def summary(self) -> dict:
+        return json.loads((self.folder / "summary.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def tiny_drops(tmp_path_factory) -> Path:
+    """Two days of the ``tiny`` preset's drops (read-only for tests: copy before mutating)."""
+    out = tmp_path_factory.mktemp("drops")
+    generate("tiny", out, days=DAYS, start=START)
+    return out
+
+
+@pytest.fixture(scope="session")
+def truth(tiny_drops) -> Truth:
+    return Truth(tiny_drops / "truth")
+
+
+@pytest.fixture
+def home(tmp_path, tiny_drops, monkeypatch) -> Paths:
+    """A fresh gridfusion home reading the shared tiny drops."""
+    monkeypatch.setenv("GRIDFUSION_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GRIDFUSION_DROPS", str(tiny_drops))
+    return Paths.from_env()
+
+
+@pytest.fixture
+def own_drops(tmp_path, tiny_drops, monkeypatch) -> Path:
+    """A private copy of the tiny drops that a test may damage."""
+    import shutil
+
+    target = tmp_path / "drops"
+    shutil.copytree(tiny_drops, target)
+    monkeypatch.setenv("GRIDFUSION_DROPS", str(target))
+    return target
+
+
+@dataclass(frozen=True)
+class NightlyRun:
+    paths: Paths
+    exit_codes: dict[date, int]
+    log: Path
+
+
+@pytest.fixture(scope="session")
+def nightly_run(tmp_path_factory, tiny_drops) -> NightlyRun:
+    """The real DAG, run by ``airflow dags test`` once per simulated day, as the scheduler would."""
+    from simulator.demo import airflow, run_night
+
+    home = tmp_path_factory.mktemp("nightly")
+    old = os.environ.get("GRIDFUSION_DROPS")
+    os.environ["GRIDFUSION_DROPS"] = str(tiny_drops)
+    try:
+        paths = Paths(home)
+        log = home / "airflow.log"
+        assert airflow(["db", "migrate"], paths, log) == 0, log.read_text()[-3000:]
+        codes = {}
+        for offset in range(DAYS):
+            day = START + timedelta(days=offset)
+            codes[day] = run_night(day, paths, log)
+    finally:
+        if old is None:
+            os.environ.pop("GRIDFUSION_DROPS")
+        else:
+            os.environ["GRIDFUSION_DROPS"] = old
+    return NightlyRun(paths, codes, log)

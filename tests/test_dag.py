@@ -1,0 +1,57 @@
+"""DAG integrity: every DAG imports, the nightly one is scheduled and shaped as the data team expects."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from ingest.config import REPO_ROOT, load_date_for
+from ingest.contracts import CONTRACTS, SYSTEMS
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> DagBag:
+    return DagBag(dag_folder=str(REPO_ROOT / "dags"))
+
+
+def test_every_dag_imports(dagbag):
+    assert dagbag.import_errors == {}
+    assert "gridfusion_nightly" in dagbag.dags
+
+
+def test_nightly_runs_at_two_in_shanghai(dagbag):
+    dag = dagbag.dags["gridfusion_nightly"]
+    timetable = dag.timetable
+    assert timetable._expression == "0 2 * * *"
+    assert str(timetable._timezone) in ("Asia/Shanghai", "Timezone('Asia/Shanghai')")
+    assert dag.max_active_runs == 1
+    assert not dag.catchup
+
+
+def test_each_entity_lands_then_validates_then_feeds_the_build(dagbag):
+    dag = dagbag.dags["gridfusion_nightly"]
+    for contract in CONTRACTS:
+        land = dag.get_task(f"{contract.system}.land_{contract.entity}")
+        validate = dag.get_task(f"{contract.system}.validate_{contract.entity}")
+        assert land.downstream_task_ids == {validate.task_id}
+        assert "build_warehouse" in validate.downstream_task_ids
+        assert land.retries == 2 and validate.retries == 0
+    assert {g for g in dag.task_group.children if g in SYSTEMS} == set(SYSTEMS)
+    assert dag.get_task("build_warehouse").trigger_rule == "all_done"
+    assert dag.get_task("publish").downstream_task_ids == {"summarise"}
+    assert dag.get_task("summarise").trigger_rule == "all_done"
+
+
+def test_no_cycles_and_one_sink(dagbag):
+    dag = dagbag.dags["gridfusion_nightly"]
+    order = dag.topological_sort()  # raises on a cycle
+    assert len(order) == len(dag.tasks)
+    assert [t.task_id for t in dag.tasks if not t.downstream_task_ids] == ["summarise"]
+
+
+def test_a_run_loads_the_day_its_interval_starts_on():
+    # the 02:00 (Shanghai) run on 11-02 covers [11-01 02:00, 11-02 02:00) and loads 11-01's drops
+    interval_start = datetime(2026, 10, 31, 18, 0, tzinfo=UTC)
+    assert load_date_for(interval_start) == date(2026, 11, 1)
