@@ -1,0 +1,33 @@
+# gridfusion — the two front-door commands are `make demo` and `make test`; both install on first use.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := python3 -m uv
+export GRIDFUSION_HOME ?= $(CURDIR)/var
+
+.PHONY: install demo test lint sources clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen --python python3.11
+	@touch $@
+
+install: $(VENV)/.installed
+
+## make demo: simulate a small city for 4 days and run the nightly Airflow DAG once per day
+demo: install
+	$(PY) -m simulator.demo --preset demo
+
+## make test: unit, DAG integrity and end-to-end tests (a real DAG run on the tiny preset)
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+## regenerate dbt sources from ingest/contracts.py
+sources: install
+	$(PY) -m warehouse.sources
+
+clean:
+	rm -rf var dbt_project/target dbt_project/logs

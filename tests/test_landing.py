@@ -1,0 +1,125 @@
+"""Landing: bytes kept, typed Parquet written, the manifest truthful; bad input named by file, row, rule."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+import pyarrow.parquet as pq
+import pytest
+
+from ingest import manifest
+from ingest.contracts import get
+from ingest.landing import land, partition
+from ingest.readers import ExtractError
+
+DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
+MEMBERS = get("party", "members")
+
+
+def test_land_keeps_raw_bytes_typed_rows_and_lineage(home, tiny_drops):
+    result = land(MEMBERS, DAY1, home)
+    batch = result.batch
+    assert batch.status == "landed" and not result.already_landed
+    source = tiny_drops / "party" / DAY1.isoformat() / "members.csv"
+    kept = partition(home.landing_raw, MEMBERS, DAY1) / batch.batch_id / "members.csv"
+    assert hashlib.sha256(kept.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
+    table = pq.read_table(partition(home.landing_parquet, MEMBERS, DAY1) / f"{batch.batch_id}.parquet")
+    assert (
+        table.num_rows == batch.rows_read == len(source.read_bytes().decode("gbk").strip().splitlines()) - 1
+    )
+    rows = table.to_pylist()
+    assert {r["_source_file"] for r in rows} == {"members.csv"}
+    assert [r["_source_row"] for r in rows] == list(range(1, len(rows) + 1))
+    assert all(r["phone"] is None or r["phone"].startswith("+86") for r in rows)
+    assert "党员编号" in json.loads(rows[0]["_raw"])  # the raw record, with the source's own column names
+
+
+def test_the_same_file_twice_is_a_no_op(home):
+    first = land(MEMBERS, DAY1, home)
+    again = land(MEMBERS, DAY1, home)
+    assert again.already_landed and again.batch.batch_id == first.batch.batch_id
+    assert len(manifest.batches(home.manifest, "party", "members")) == 1
+
+
+def test_an_unchanged_snapshot_on_a_later_day_is_recorded_as_a_duplicate(home):
+    orgs = get("party", "organizations")
+    land(orgs, DAY1, home)
+    later = land(orgs, DAY2, home)
+    assert later.already_landed and later.batch.status == "duplicate"
+    assert later.batch.rows_read == 0 and "same bytes" in later.batch.message
+    assert not partition(home.landing_parquet, orgs, DAY2).exists()
+
+
+def _damage(own_drops, name: str, edit) -> None:
+    path = own_drops / "party" / DAY1.isoformat() / name
+    path.write_bytes(edit(path.read_bytes()))
+
+
+def test_empty_file_is_refused_by_name(home, own_drops):
+    _damage(own_drops, "members.csv", lambda _: b"")
+    with pytest.raises(ExtractError, match=r"members\.csv: file is empty"):
+        land(MEMBERS, DAY1, home)
+    assert manifest.batches(home.manifest, "party", "members")[0].status == "failed"
+
+
+def test_truncated_file_names_the_row(home, own_drops):
+    _damage(own_drops, "members.csv", lambda data: data[: data.rindex(b",")])
+    with pytest.raises(ExtractError, match=r"members\.csv, row \d+: has \d+ fields, the header has 12"):
+        land(MEMBERS, DAY1, home)
+
+
+def test_missing_column_names_the_contract(home, own_drops):
+    _damage(
+        own_drops,
+        "members.csv",
+        lambda data: data.replace("手机号码".encode("gbk"), "移动电话".encode("gbk")),
+    )
+    with pytest.raises(
+        ExtractError, match=r"missing column\(s\) \['手机号码'\] required by contract party.members v1"
+    ):
+        land(MEMBERS, DAY1, home)
+
+
+def test_utf8_with_bom_reads_like_gbk(home, own_drops):
+    _damage(own_drops, "members.csv", lambda data: b"\xef\xbb\xbf" + data.decode("gbk").encode("utf-8"))
+    assert land(MEMBERS, DAY1, home).batch.rows_read > 0
+
+
+def test_extra_column_is_kept_and_reported_as_drift(home, own_drops):
+    def add_column(data: bytes) -> bytes:
+        lines = data.decode("gbk").split("\r\n")
+        lines = [lines[0] + ",备注"] + [line + ",x" if line else line for line in lines[1:]]
+        return "\r\n".join(lines).encode("gbk")
+
+    _damage(own_drops, "members.csv", add_column)
+    batch = land(MEMBERS, DAY1, home).batch
+    assert batch.extra_columns == ["备注"]
+    table = pq.read_table(partition(home.landing_parquet, MEMBERS, DAY1) / f"{batch.batch_id}.parquet")
+    assert json.loads(table.column("_raw")[0].as_py())["备注"] == "x"
+
+
+def test_a_missing_json_page_refuses_the_batch(home, own_drops):
+    pages = sorted((own_drops / "gov" / DAY1.isoformat()).glob("residents_page_*.json"))
+    assert len(pages) > 2
+    pages[1].unlink()
+    with pytest.raises(ExtractError, match=r"JSON pages \[2\] of \d+ are missing"):
+        land(get("gov", "residents"), DAY1, home)
+
+
+def test_no_extract_delivered(home, own_drops):
+    (own_drops / "city" / DAY1.isoformat() / "cases.csv").unlink()
+    with pytest.raises(ExtractError, match="no extract delivered for city.cases on 2026-11-01"):
+        land(get("city", "cases"), DAY1, home)
+
+
+def test_a_failed_file_does_not_touch_what_was_already_landed(home, own_drops):
+    good = land(MEMBERS, DAY1, home).batch
+    landed = partition(home.landing_parquet, MEMBERS, DAY1) / f"{good.batch_id}.parquet"
+    before = landed.read_bytes()
+    _damage(own_drops, "members.csv", lambda _: b"")
+    with pytest.raises(ExtractError):
+        land(MEMBERS, DAY1, home)
+    assert landed.read_bytes() == before
+    assert manifest.latest(home.manifest, "party", "members", DAY1).batch_id == good.batch_id

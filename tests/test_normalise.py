@@ -1,0 +1,62 @@
+"""Normalisation: the shapes real extracts use, to one canonical value each."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+from ingest import normalise
+
+
+def one(fn, value, *args):
+    return fn(pd.Series([value], dtype=object), *args).iloc[0]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2024-03-05", "2024/3/5", "2024年3月5日", "20240305", "２０２４-０３-０５", " 2024-03-05 "],
+)
+def test_dates_in_every_source_shape(raw):
+    assert one(normalise.date, raw) == date(2024, 3, 5)
+
+
+def test_epoch_milliseconds_are_utc_read_as_shanghai_time():
+    # 2024-03-05 00:00 UTC is 08:00 in Shanghai
+    assert one(normalise.timestamp, "1709596800000") == pd.Timestamp(datetime(2024, 3, 5, 8, 0))
+
+
+@pytest.mark.parametrize("raw", ["2024-13-45", "未知", "", "2024-02-30"])
+def test_unreadable_dates_become_null(raw):
+    assert pd.isna(one(normalise.timestamp, raw))
+
+
+@pytest.mark.parametrize(
+    "raw", ["13800138000", "+86 138 0013 8000", "138-0013-8000", "１３８００１３８０００", "86 13800138000"]
+)
+def test_phones_to_e164(raw):
+    assert one(normalise.phone, raw) == "+8613800138000"
+
+
+@pytest.mark.parametrize("raw", ["12345", "1380013800", "", "not a phone"])
+def test_invalid_phones_become_null(raw):
+    assert pd.isna(one(normalise.phone, raw))
+
+
+@pytest.mark.parametrize(
+    "raw", ["2102020010030012", "210202-001-003-0012", "210202-1-3-12", "２１０２０２-1-3-12"]
+)
+def test_grid_codes_to_canonical_width(raw):
+    assert one(normalise.code, raw, (6, 3, 3, 4)) == "2102020010030012"
+
+
+def test_id_numbers_half_width_upper_case_and_masks_kept():
+    assert one(normalise.id_number, "２１０２０２１９９００１０１１２３ｘ") == "21020219900101123X"
+    assert one(normalise.id_number, " 210202********123x ") == "210202********123X"
+
+
+def test_names_lose_spaces_and_unify_middle_dots():
+    assert one(normalise.person_name, " 王 小明 ") == "王小明"
+    assert one(normalise.person_name, "阿依古丽•买买提") == "阿依古丽·买买提"
+    assert one(normalise.person_name, "阿依古丽.买买提") == "阿依古丽·买买提"

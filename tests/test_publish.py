@@ -1,0 +1,60 @@
+"""Publishing: only a passing build is published, atomically; readers keep a consistent view."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from expectations.validate import validate
+from ingest.contracts import CONTRACTS, get
+from ingest.landing import land, partition
+from warehouse.build import WarehouseBuildFailed, build
+from warehouse.publish import publish
+
+DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
+
+
+def _load(day: date, paths) -> None:
+    for contract in CONTRACTS:
+        land(contract, day, paths)
+        validate(contract, day, paths)
+
+
+def _count(path, table: str) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql(f"select count(*) from {table}").fetchall()[0][0]
+
+
+def test_failed_build_leaves_the_published_warehouse_in_place(home):
+    _load(DAY1, home)
+    publish(build(DAY1, home).candidate, DAY1, home)
+    published = home.warehouse.read_bytes()
+
+    # a worker pointing at a grid that does not exist breaks a dbt relationships test
+    workers = get("city", "grid_workers")
+    folder = partition(home.accepted, workers, DAY1)
+    accepted = next(folder.glob("*.parquet"))
+    table = pq.read_table(accepted)
+    rows = table.to_pylist()
+    rows[0]["grid_code"] = "2102029999999999"
+    pq.write_table(table.from_pylist(rows, schema=table.schema), accepted)
+
+    with pytest.raises(WarehouseBuildFailed, match="relationships"):
+        build(DAY2, home)
+    assert home.warehouse.read_bytes() == published
+
+
+def test_a_reader_keeps_its_view_while_a_new_warehouse_is_published(home):
+    _load(DAY1, home)
+    publish(build(DAY1, home).candidate, DAY1, home)
+    before = _count(home.warehouse, "marts.fct_case")
+    with duckdb.connect(str(home.warehouse), read_only=True) as reader:
+        _load(DAY2, home)
+        publish(build(DAY2, home).candidate, DAY2, home)
+        assert reader.sql("select count(*) from marts.fct_case").fetchall()[0][0] == before
+    after = _count(home.warehouse, "marts.fct_case")
+    assert after > before
+    assert _count(home.analytics, "marts.fct_case") == after

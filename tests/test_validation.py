@@ -1,0 +1,72 @@
+"""Validation: critical rules reject a batch with entity, rule and sample rows; warnings quarantine rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from expectations.suites import CRITICAL, expectations_for
+from expectations.validate import BatchRejected, validate
+from ingest import manifest
+from ingest.contracts import CONTRACTS, get
+from ingest.landing import land, partition
+
+DAY1 = date(2026, 11, 1)
+
+
+def test_every_contract_gets_key_and_required_rules():
+    for contract in CONTRACTS:
+        rules = {e.meta["rule"]: e.meta["severity"] for e in expectations_for(contract)}
+        assert rules[f"{'+'.join(contract.primary_key)}:unique"] == CRITICAL
+        for column in contract.columns:
+            if column.required:
+                assert f"{column.name}:not_null" in rules
+
+
+def test_dirty_rows_go_to_quarantine_with_their_rule_and_the_rest_loads(home, truth):
+    contract = get("party", "members")
+    land(contract, DAY1, home)
+    batch = validate(contract, DAY1, home)
+    assert batch.status == "accepted"
+    assert batch.rows_read == batch.rows_loaded + batch.rows_quarantined
+    quarantined = pd.read_parquet(partition(home.quarantine, contract, DAY1))
+    dirty = truth.table("person_records").query("entity == 'members' and dirty_rule != ''")
+    assert set(quarantined["member_id"]) == set(dirty["record_key"])
+    assert set(quarantined["_rules"]) == {"id_number:valid_id_number"}
+    accepted = pd.read_parquet(partition(home.accepted, contract, DAY1))
+    assert len(accepted) == batch.rows_loaded and not set(accepted["member_id"]) & set(dirty["record_key"])
+
+
+def test_masked_ids_pass_for_residents(home):
+    contract = get("gov", "residents")
+    land(contract, DAY1, home)
+    batch = validate(contract, DAY1, home)
+    accepted = pd.read_parquet(partition(home.accepted, contract, DAY1))
+    assert batch.rows_quarantined == 0
+    assert accepted["id_number"].str.contains(r"\*").sum() > 0
+
+
+def test_duplicated_keys_reject_the_batch_naming_entity_rule_and_rows(home, own_drops):
+    path = own_drops / "city" / DAY1.isoformat() / "grid_workers.csv"
+    lines = path.read_bytes().decode("utf-8-sig").splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")  # the first worker twice
+    contract = get("city", "grid_workers")
+    land(contract, DAY1, home)
+    with pytest.raises(BatchRejected) as rejected:
+        validate(contract, DAY1, home)
+    message = str(rejected.value)
+    assert "city.grid_workers" in message and "rule worker_id:unique failed on 2 of" in message
+    assert "grid_workers.csv row 1:" in message and f"grid_workers.csv row {len(lines)}:" in message
+    assert not partition(home.accepted, contract, DAY1).exists()
+    assert manifest.latest(home.manifest, "city", "grid_workers", DAY1).status == "rejected"
+
+
+def test_an_empty_snapshot_is_rejected(home, own_drops):
+    path = own_drops / "city" / DAY1.isoformat() / "grid_workers.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig").splitlines()[0] + "\n")
+    contract = get("city", "grid_workers")
+    land(contract, DAY1, home)
+    with pytest.raises(BatchRejected, match="rule table:not_empty failed"):
+        validate(contract, DAY1, home)
