@@ -84,6 +84,18 @@ def test_one_person_per_real_person(warehouse, truth):
     assert members == clean_members["person_id"].nunique()
 
 
+def test_person_keys_are_exactly_the_true_persons(warehouse, truth):
+    """Precision and recall of identity resolution are both 1: no key spans two persons, no person two keys."""
+    resolved = warehouse.sql(
+        "select record_source, record_key, person_key from intermediate.int_person_identities"
+    ).df()
+    expected = truth.table("person_records").assign(record_source=lambda t: t["system"] + "." + t["entity"])
+    joined = resolved.merge(expected, on=["record_source", "record_key"], how="inner")
+    assert len(joined) == len(expected.query("dirty_rule == ''"))
+    assert joined.groupby("person_key")["person_id"].nunique().max() == 1
+    assert joined.groupby("person_id")["person_key"].nunique().max() == 1
+
+
 def test_cases_per_grid_match_the_truth(warehouse, truth):
     expected = (
         truth.table("cases")

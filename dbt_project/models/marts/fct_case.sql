@@ -11,9 +11,11 @@ with steps as (
 ),
 
 phones as (
-    select distinct phone, person_key
+    -- one person per phone: a shared family phone goes to one of its holders, never to two rows
+    select phone, min(person_key) as person_key
     from {{ ref('int_person_identities') }}
     where phone is not null
+    group by phone
 ),
 
 grid_cases as (
