@@ -56,29 +56,20 @@ def validate(system: str, entity: str) -> dict:
 
 @task(trigger_rule="all_done", retries=0, execution_timeout=timedelta(hours=2))
 def build_warehouse() -> str:
-    from dataclasses import asdict
-
     from ingest.config import Paths
-    from warehouse.build import build
-    from warehouse.summary import record
+    from warehouse.night import build
 
-    result = build(_load_date())
-    record(Paths.from_env(), "build", _load_date(), asdict(result))
-    return str(result.candidate)
+    return str(build(_load_date(), Paths.from_env()))
 
 
 @task(retries=0)
 def publish(candidate: str) -> str:
-    from dataclasses import asdict
     from pathlib import Path
 
     from ingest.config import Paths
-    from warehouse.publish import publish as publish_candidate
-    from warehouse.summary import record
+    from warehouse.night import publish as publish_candidate
 
-    published = publish_candidate(Path(candidate), _load_date())
-    record(Paths.from_env(), "publish", _load_date(), asdict(published))
-    return str(published.warehouse)
+    return str(publish_candidate(Path(candidate), _load_date(), Paths.from_env()))
 
 
 @task(trigger_rule="all_done", retries=0)

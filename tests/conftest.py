@@ -19,6 +19,8 @@ from simulator.generate import generate
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="gridfusion-test-airflow-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# One pseudonym key for every run in the session, so warehouses built by different paths can be compared.
+os.environ.setdefault("GRIDFUSION_PSEUDONYM_KEY", "test-only-pseudonym-key")
 
 START = date(2026, 11, 1)
 DAYS = 2
@@ -66,6 +68,22 @@ def own_drops(tmp_path, tiny_drops, monkeypatch) -> Path:
     shutil.copytree(tiny_drops, target)
     monkeypatch.setenv("GRIDFUSION_DROPS", str(target))
     return target
+
+
+def table_fingerprints(database: Path) -> dict[str, tuple[int, int]]:
+    """Row count and an order-independent hash of every table, to compare two warehouses table by table."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = con.sql("select schema_name, table_name from duckdb_tables() order by all").fetchall()
+        return {
+            f"{s}.{t}": tuple(
+                con.sql(f"select count(*), coalesce(sum(hash(x)::hugeint), 0) from {s}.{t} as x").fetchall()[
+                    0
+                ]
+            )
+            for s, t in tables
+        }
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,88 @@
+"""``gridfusion``: the nightly steps from the command line, without Airflow (same code as the DAG)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, timedelta
+
+import typer
+from rich.console import Console
+
+from ingest.config import Paths
+from warehouse.night import run_night
+from warehouse.summary import print_summary, raise_if_incomplete
+
+app = typer.Typer(
+    help="Run, backfill and inspect gridfusion nights.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+console = Console(width=130)
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _run(load_date: date, strict: bool) -> bool:
+    summary = run_night(load_date, Paths.from_env(), strict=strict)
+    print_summary(summary, console)
+    try:
+        raise_if_incomplete(summary)
+    except RuntimeError as problem:
+        console.print(f"[red]{problem}[/]")
+        return False
+    return True
+
+
+@app.command("run-night")
+def run_night_cmd(
+    load_date: str = typer.Option(..., "--date", help="The source day to load (YYYY-MM-DD)."),
+    strict: bool = typer.Option(False, help="Do not build the warehouse unless every entity loaded."),
+) -> None:
+    """Land, validate, build and publish one night. Rerunning a night is idempotent."""
+    logging.basicConfig(level=logging.WARNING)
+    if not _run(_day(load_date), strict):
+        raise typer.Exit(1)
+
+
+@app.command("backfill")
+def backfill_cmd(
+    start: str = typer.Option(..., "--from", help="First source day (YYYY-MM-DD)."),
+    end: str = typer.Option(..., "--to", help="Last source day, inclusive."),
+    strict: bool = typer.Option(False, help="Do not build the warehouse unless every entity loaded."),
+) -> None:
+    """Run the nights of a range of days in order, oldest first."""
+    logging.basicConfig(level=logging.WARNING)
+    first, last = _day(start), _day(end)
+    if last < first:
+        raise typer.BadParameter(f"--to {last} is before --from {first}")
+    failed = [
+        d for d in (first + timedelta(days=n) for n in range((last - first).days + 1)) if not _run(d, strict)
+    ]
+    if failed:
+        console.print(f"[red]incomplete nights: {', '.join(map(str, failed))}[/]")
+        raise typer.Exit(1)
+
+
+@app.command("status")
+def status_cmd(load_date: str = typer.Option(None, "--date", help="A night (default: the latest).")) -> None:
+    """Show a night's summary and what is published."""
+    paths = Paths.from_env()
+    folder = paths.reports / "run_summary"
+    nights = sorted(folder.glob("*.json")) if folder.exists() else []
+    if load_date:
+        nights = [n for n in nights if n.stem == _day(load_date).isoformat()]
+    if not nights:
+        console.print(f"no run summary found under {folder}")
+        raise typer.Exit(1)
+    print_summary(json.loads(nights[-1].read_text()), console)
+    console.print(
+        f"published warehouse: {paths.warehouse} ({'present' if paths.warehouse.exists() else 'absent'})"
+    )
+
+
+if __name__ == "__main__":
+    app()

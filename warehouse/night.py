@@ -1,0 +1,58 @@
+"""The steps of one night, shared by the Airflow DAG and the ``gridfusion`` command line.
+
+The DAG runs them as separate tasks (land and validate per entity, then build, publish, summarise);
+``run_night`` runs the same functions in order in one process, for debugging and backfills without a
+scheduler. A source that fails does not stop the others from landing, unless ``strict``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+from expectations.validate import validate
+from ingest.config import Paths
+from ingest.contracts import CONTRACTS, Contract
+from ingest.landing import land
+from warehouse import build as warehouse_build
+from warehouse import publish as warehouse_publish
+from warehouse.summary import record, summarise
+
+log = logging.getLogger(__name__)
+
+
+def load_entity(contract: Contract, load_date: date, paths: Paths):
+    land(contract, load_date, paths)
+    return validate(contract, load_date, paths)
+
+
+def build(load_date: date, paths: Paths) -> Path:
+    result = warehouse_build.build(load_date, paths)
+    record(paths, "build", load_date, asdict(result))
+    return result.candidate
+
+
+def publish(candidate: Path, load_date: date, paths: Paths) -> Path:
+    published = warehouse_publish.publish(candidate, load_date, paths)
+    record(paths, "publish", load_date, asdict(published))
+    return published.warehouse
+
+
+def run_night(load_date: date, paths: Paths | None = None, strict: bool = False) -> dict:
+    """Land, validate, build, publish and summarise one night; returns the run summary."""
+    paths = paths or Paths.from_env()
+    failures = []
+    for contract in CONTRACTS:
+        try:
+            load_entity(contract, load_date, paths)
+        except Exception as error:  # noqa: BLE001 — one source's failure must not stop the others
+            log.error("%s on %s: %s", contract.key, load_date, error)
+            failures.append(contract.key)
+    if not (strict and failures):
+        try:
+            publish(build(load_date, paths), load_date, paths)
+        except warehouse_build.WarehouseBuildFailed as error:
+            log.error("%s", error)
+    return summarise(load_date, paths)
