@@ -24,6 +24,7 @@ from airflow.sdk.definitions.taskgroup import TaskGroup
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from ingest.contracts import SYSTEMS, for_system
+from warehouse.assets import PUBLISHED_WAREHOUSE
 
 
 def _load_date():
@@ -62,7 +63,7 @@ def build_warehouse() -> str:
     return str(build(_load_date(), Paths.from_env()))
 
 
-@task(retries=0)
+@task(retries=0, outlets=[PUBLISHED_WAREHOUSE])
 def publish(candidate: str) -> str:
     from pathlib import Path
 
@@ -89,6 +90,7 @@ def summarise() -> None:
     max_active_runs=1,  # one warehouse writer at a time: DuckDB allows a single writer per file
     doc_md=__doc__,
     tags=["gridfusion", "nightly"],
+    default_args={"on_failure_callback": "warehouse.alerts.on_task_failure"},
 )
 def gridfusion_nightly():
     validated = []

@@ -55,3 +55,17 @@ def test_a_run_loads_the_day_its_interval_starts_on():
     # the 02:00 (Shanghai) run on 11-02 covers [11-01 02:00, 11-02 02:00) and loads 11-01's drops
     interval_start = datetime(2026, 10, 31, 18, 0, tzinfo=UTC)
     assert load_date_for(interval_start) == date(2026, 11, 1)
+
+
+def test_publish_updates_the_warehouse_asset_that_downstream_dags_follow(dagbag):
+    from warehouse.assets import PUBLISHED_WAREHOUSE
+
+    nightly = dagbag.dags["gridfusion_nightly"]
+    assert PUBLISHED_WAREHOUSE in nightly.get_task("publish").outlets
+    downstream = dagbag.dags["gridfusion_dashboard_refresh"]
+    assert downstream.timetable.asset_condition.objects == (PUBLISHED_WAREHOUSE,)
+
+
+def test_every_task_alerts_on_failure(dagbag):
+    dag = dagbag.dags["gridfusion_nightly"]
+    assert all(t.on_failure_callback for t in dag.tasks)
