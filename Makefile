@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := python3 -m uv
 export GRIDFUSION_HOME ?= $(CURDIR)/var
 
-.PHONY: install demo test lint sources clean
+.PHONY: install demo test lint sources airflow clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -21,6 +21,10 @@ demo: install
 ## make test: unit, DAG integrity and end-to-end tests (a real DAG run on the tiny preset)
 test: install
 	$(PY) -m pytest
+
+## make airflow: a real local Airflow (api-server, scheduler, dag-processor, triggerer) on the project's DAGs
+airflow: install
+	$(PY) -m warehouse.local_airflow
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -7,9 +7,6 @@ At the end it prints the night summaries, where the outputs are, and a first que
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as clock
@@ -19,8 +16,9 @@ import duckdb
 import typer
 from rich.console import Console
 
-from ingest.config import REPO_ROOT, SHANGHAI, Paths
+from ingest.config import SHANGHAI, Paths
 from simulator.generate import generate
+from warehouse.local_airflow import airflow
 from warehouse.summary import print_summary
 
 console = Console(width=130)
@@ -29,33 +27,6 @@ FIRST_QUERY = (
     "round(avg(c.is_closed_on_time::int), 2) as on_time_rate "
     "from marts.fct_case c join marts.dim_grid g using (grid_code) group by all order by cases desc limit 5"
 )
-
-
-def airflow_env(paths: Paths) -> dict[str, str]:
-    """Environment for a self-contained Airflow: metadata DB and logs under the home, the repo's DAGs."""
-    home = paths.home / "airflow"
-    home.mkdir(parents=True, exist_ok=True)
-    return {
-        **os.environ,
-        "GRIDFUSION_HOME": str(paths.home),
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
-        "NO_PROXY": "*",
-        "GX_ANALYTICS_ENABLED": "False",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-
-
-def airflow(args: list[str], paths: Paths, log: Path) -> int:
-    airflow_bin = Path(sys.executable).with_name("airflow")
-    with log.open("a") as out:
-        return subprocess.run(
-            [str(airflow_bin), *args], env=airflow_env(paths), stdout=out, stderr=subprocess.STDOUT
-        ).returncode
 
 
 def logical_date_for(load_date: date) -> str:

@@ -96,7 +96,8 @@ class NightlyRun:
 @pytest.fixture(scope="session")
 def nightly_run(tmp_path_factory, tiny_drops) -> NightlyRun:
     """The real DAG, run by ``airflow dags test`` once per simulated day, as the scheduler would."""
-    from simulator.demo import airflow, run_night
+    from simulator.demo import run_night
+    from warehouse.local_airflow import airflow
 
     home = tmp_path_factory.mktemp("nightly")
     old = os.environ.get("GRIDFUSION_DROPS")

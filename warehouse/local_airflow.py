@@ -1,0 +1,147 @@
+"""A self-contained local Airflow for gridfusion: metadata DB, logs and config under the gridfusion home.
+
+``make airflow`` runs ``airflow standalone`` (api-server, scheduler, dag-processor, triggerer) on the
+project's DAGs and prints the UI address and login; ``airflow_env`` is also what the demo and the tests use
+to run ``airflow dags test``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from ingest.config import REPO_ROOT, Paths
+
+ADMIN = "admin"
+
+
+def airflow_env(paths: Paths, port: int = 8080) -> dict[str, str]:
+    home = paths.home / "airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        "GRIDFUSION_HOME": str(paths.home),
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+        "NO_PROXY": "*",
+        "GX_ANALYTICS_ENABLED": "False",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def airflow_bin() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+def airflow(args: list[str], paths: Paths, log: Path) -> int:
+    """Run one airflow CLI command against the local setup, appending its output to ``log``."""
+    with log.open("a") as out:
+        return subprocess.run(
+            [airflow_bin(), *args], env=airflow_env(paths), stdout=out, stderr=subprocess.STDOUT
+        ).returncode
+
+
+def admin_password(paths: Paths) -> str:
+    """The password simple auth manager generated for the admin user on first start."""
+    generated = paths.home / "airflow" / "simple_auth_manager_passwords.json.generated"
+    return json.loads(generated.read_text())[ADMIN]
+
+
+def start(paths: Paths, port: int, log: Path, open_access: bool = False) -> subprocess.Popen:
+    """Start ``airflow standalone`` in its own process group (stop it with ``os.killpg``).
+
+    ``open_access`` makes everyone an admin without a login: only for taking documentation screenshots.
+    """
+    env = airflow_env(paths, port)
+    if open_access:
+        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "True"
+    out = log.open("a")
+    return subprocess.Popen(
+        [airflow_bin(), "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def screenshot(paths: Paths, target: Path, port: int = 18080, page: str = "/dags/gridfusion_nightly") -> Path:
+    """Bring Airflow up over ``paths``, open ``page`` in headless Chromium and save it as PNG."""
+    log = paths.home / "logs" / "airflow-screenshot.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = start(paths, port, log, open_access=True)
+    try:
+        for _ in range(180):
+            try:
+                if (
+                    httpx.get(
+                        f"http://localhost:{port}/api/v2/dags/gridfusion_nightly", timeout=2
+                    ).status_code
+                    == 200
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(2)
+        subprocess.run(
+            [
+                "chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--window-size=1440,900",
+                "--virtual-time-budget=20000",
+                f"--user-data-dir={paths.home / 'chromium-profile'}",
+                f"--screenshot={target}",
+                f"http://localhost:{port}{page}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(60)
+    return target
+
+
+def main(port: int = 8080) -> None:
+    paths = Paths.from_env()
+    log = paths.home / "logs" / "airflow-standalone.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = start(paths, port, log)
+    print(f"starting Airflow (log: {log}) ...", flush=True)
+    generated = paths.home / "airflow" / "simple_auth_manager_passwords.json.generated"
+    while process.poll() is None and not generated.exists():
+        time.sleep(1)
+    if process.poll() is not None:
+        raise SystemExit(f"airflow standalone exited with {process.returncode}; see {log}")
+    print(f"Airflow UI: http://localhost:{port}  login: {ADMIN} / {admin_password(paths)}  (Ctrl-C stops it)")
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        os.killpg(process.pid, 2)
+        process.wait()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--screenshot"]:
+        print(screenshot(Paths.from_env(), Path(sys.argv[2]).resolve()))
+    else:
+        main(int(os.environ.get("GRIDFUSION_AIRFLOW_PORT", "8080")))
