@@ -11,6 +11,9 @@ Every night at 02:00 Asia/Shanghai, load the previous day's extracts of the thre
 4. **summarise** the night (rows read / loaded / quarantined per entity); the run fails if any batch was
    rejected or missing, or if nothing was published, so problems never pass silently.
 
+A source that fails does not stop the others; with the run parameter `strict` the build waits for all.
+`gridfusion_publish_watchdog` alerts at 07:00 when the night's warehouse is not published.
+
 The work lives in `ingest/`, `expectations/` and `warehouse/`; this file only wires it.
 """
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.definitions.taskgroup import TaskGroup
 from airflow.timetables.interval import CronDataIntervalTimetable
 
@@ -33,7 +36,12 @@ def _load_date():
     return load_date_for(get_current_context()["data_interval_start"])
 
 
-@task(retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=True)
+@task(
+    retries=2,
+    retry_delay=timedelta(minutes=1),
+    retry_exponential_backoff=True,
+    execution_timeout=timedelta(minutes=30),
+)
 def land(system: str, entity: str) -> dict:
     from ingest.contracts import get
     from ingest.landing import land as land_extract
@@ -46,7 +54,7 @@ def land(system: str, entity: str) -> dict:
     }
 
 
-@task(retries=0)
+@task(retries=0, execution_timeout=timedelta(minutes=30))
 def validate(system: str, entity: str) -> dict:
     from expectations.validate import validate as validate_batch
     from ingest.contracts import get
@@ -57,10 +65,15 @@ def validate(system: str, entity: str) -> dict:
 
 @task(trigger_rule="all_done", retries=0, execution_timeout=timedelta(hours=2))
 def build_warehouse() -> str:
-    from ingest.config import Paths
-    from warehouse.night import build
+    from airflow.sdk.exceptions import AirflowFailException
 
-    return str(build(_load_date(), Paths.from_env()))
+    from ingest.config import Paths
+    from warehouse.night import build, unloaded_entities
+
+    paths = Paths.from_env()
+    if get_current_context()["params"]["strict"] and (missing := unloaded_entities(_load_date(), paths)):
+        raise AirflowFailException(f"strict mode: not building, these entities did not load: {missing}")
+    return str(build(_load_date(), paths))
 
 
 @task(retries=0, outlets=[PUBLISHED_WAREHOUSE])
@@ -91,6 +104,13 @@ def summarise() -> None:
     doc_md=__doc__,
     tags=["gridfusion", "nightly"],
     default_args={"on_failure_callback": "warehouse.alerts.on_task_failure"},
+    params={
+        "strict": Param(
+            False,
+            type="boolean",
+            description="Build only when every source entity loaded (default: build on what was accepted).",
+        )
+    },
 )
 def gridfusion_nightly():
     validated = []

@@ -34,8 +34,10 @@ def logical_date_for(load_date: date) -> str:
     return datetime.combine(load_date + timedelta(days=1), clock(2), tzinfo=SHANGHAI).isoformat()
 
 
-def run_night(load_date: date, paths: Paths, log: Path) -> int:
-    return airflow(["dags", "test", "gridfusion_nightly", logical_date_for(load_date)], paths, log)
+def run_night(load_date: date, paths: Paths, log: Path, conf: dict | None = None) -> int:
+    """One real DAG run of the night that loads ``load_date`` (``conf`` sets run parameters)."""
+    extra = ["--conf", json.dumps(conf)] if conf else []
+    return airflow(["dags", "test", "gridfusion_nightly", logical_date_for(load_date), *extra], paths, log)
 
 
 def main(preset: str = "demo", days: int = 0, start: str = "2026-11-01") -> None:

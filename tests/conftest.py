@@ -23,7 +23,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRIDFUSION_PSEUDONYM_KEY", "test-only-pseudonym-key")
 
 START = date(2026, 11, 1)
-DAYS = 2
+DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -91,28 +91,62 @@ class NightlyRun:
     paths: Paths
     exit_codes: dict[date, int]
     log: Path
+    rerun_exit_code: int
+    fingerprints_before_rerun: dict
+    fingerprints_after_rerun: dict
 
 
-@pytest.fixture(scope="session")
-def nightly_run(tmp_path_factory, tiny_drops) -> NightlyRun:
-    """The real DAG, run by ``airflow dags test`` once per simulated day, as the scheduler would."""
+def _real_nights(
+    home: Path, drops: Path, days: list[date], conf: dict | None = None
+) -> tuple[Paths, dict, Path]:
     from simulator.demo import run_night
     from warehouse.local_airflow import airflow
 
-    home = tmp_path_factory.mktemp("nightly")
     old = os.environ.get("GRIDFUSION_DROPS")
-    os.environ["GRIDFUSION_DROPS"] = str(tiny_drops)
+    os.environ["GRIDFUSION_DROPS"] = str(drops)
     try:
         paths = Paths(home)
         log = home / "airflow.log"
         assert airflow(["db", "migrate"], paths, log) == 0, log.read_text()[-3000:]
-        codes = {}
-        for offset in range(DAYS):
-            day = START + timedelta(days=offset)
-            codes[day] = run_night(day, paths, log)
+        codes = {day: run_night(day, paths, log, conf) for day in days}
     finally:
         if old is None:
             os.environ.pop("GRIDFUSION_DROPS")
         else:
             os.environ["GRIDFUSION_DROPS"] = old
-    return NightlyRun(paths, codes, log)
+    return paths, codes, log
+
+
+@pytest.fixture(scope="session")
+def nightly_run(tmp_path_factory, tiny_drops) -> NightlyRun:
+    """The real DAG, run by ``airflow dags test`` once per simulated day in order (a backfill), then the last
+    night once more (a rerun)."""
+    days = [START + timedelta(days=n) for n in range(DAYS)]
+    home = tmp_path_factory.mktemp("nightly")
+    paths, codes, log = _real_nights(home, tiny_drops, days)
+    before = table_fingerprints(paths.warehouse)
+    _, rerun, _ = _real_nights(home, tiny_drops, days[-1:])
+    return NightlyRun(paths, codes, log, rerun[days[-1]], before, table_fingerprints(paths.warehouse))
+
+
+@pytest.fixture(scope="session")
+def broken_source_drops(tmp_path_factory, tiny_drops) -> Path:
+    """The tiny drops with the city system's cases extract missing on the first day."""
+    import shutil
+
+    target = tmp_path_factory.mktemp("broken") / "drops"
+    shutil.copytree(tiny_drops, target)
+    (target / "city" / START.isoformat() / "cases.csv").unlink()
+    return target
+
+
+@pytest.fixture(scope="session")
+def broken_source_night(tmp_path_factory, broken_source_drops):
+    return _real_nights(tmp_path_factory.mktemp("broken-night"), broken_source_drops, [START])
+
+
+@pytest.fixture(scope="session")
+def broken_source_strict_night(tmp_path_factory, broken_source_drops):
+    return _real_nights(
+        tmp_path_factory.mktemp("broken-strict"), broken_source_drops, [START], {"strict": True}
+    )

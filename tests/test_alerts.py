@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from warehouse.alerts import send
+from warehouse.alerts import WarehouseNotPublished, check_published, send
 
 
 @pytest.fixture
@@ -49,3 +50,13 @@ def test_an_alert_is_pushed_to_the_configured_webhook(home, monkeypatch, webhook
     send("task_failed", "build_warehouse failed")
     assert received == [("Bearer s3cret", received[0][1])]
     assert received[0][1]["kind"] == "task_failed"
+
+
+def test_the_watchdog_alerts_when_a_night_was_not_published(home):
+    (home.reports / "publish").mkdir(parents=True)
+    (home.reports / "publish" / "2026-11-01.json").write_text("{}")
+    check_published(date(2026, 11, 1), home)  # published: silent
+    with pytest.raises(WarehouseNotPublished, match="2026-11-02 was not published by 07:00"):
+        check_published(date(2026, 11, 2), home)
+    kept = [json.loads(line) for line in (home.reports / "alerts.jsonl").read_text().splitlines()]
+    assert [a["kind"] for a in kept] == ["not_published"]

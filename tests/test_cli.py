@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from typer.testing import CliRunner
 
 from ingest import manifest
-from tests.conftest import table_fingerprints
+from tests.conftest import DAYS, START, table_fingerprints
 from warehouse.cli import app
 
 runner = CliRunner()
@@ -20,8 +20,11 @@ def _invoke(*args: str):
     return result
 
 
+LAST = (START + timedelta(days=DAYS - 1)).isoformat()
+
+
 def test_backfill_builds_the_same_warehouse_as_the_dag(home, nightly_run):
-    _invoke("backfill", "--from", "2026-11-01", "--to", "2026-11-02")
+    _invoke("backfill", "--from", START.isoformat(), "--to", LAST)
     assert table_fingerprints(home.warehouse) == table_fingerprints(nightly_run.paths.warehouse)
 
 

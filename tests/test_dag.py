@@ -69,3 +69,12 @@ def test_publish_updates_the_warehouse_asset_that_downstream_dags_follow(dagbag)
 def test_every_task_alerts_on_failure(dagbag):
     dag = dagbag.dags["gridfusion_nightly"]
     assert all(t.on_failure_callback for t in dag.tasks)
+
+
+def test_strict_mode_is_a_run_parameter_off_by_default(dagbag):
+    assert dagbag.dags["gridfusion_nightly"].params["strict"] is False
+
+
+def test_the_watchdog_checks_publication_at_seven_in_shanghai(dagbag):
+    timetable = dagbag.dags["gridfusion_publish_watchdog"].timetable
+    assert timetable._expression == "0 7 * * *" and "Asia/Shanghai" in str(timetable._timezone)

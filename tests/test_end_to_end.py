@@ -11,6 +11,7 @@ import pytest
 from expectations.validate import data_docs_index
 from ingest import manifest
 from ingest.contracts import CONTRACTS
+from tests.conftest import START
 
 pytestmark = pytest.mark.usefixtures("nightly_run")
 
@@ -29,6 +30,32 @@ def test_every_night_succeeded(nightly_run):
     assert nightly_run.exit_codes and all(code == 0 for code in nightly_run.exit_codes.values()), (
         nightly_run.log.read_text()[-5000:]
     )
+
+
+def test_rerunning_a_night_is_idempotent(nightly_run):
+    assert nightly_run.rerun_exit_code == 0
+    assert nightly_run.fingerprints_after_rerun == nightly_run.fingerprints_before_rerun
+
+
+def test_a_failing_source_does_not_stop_the_others(broken_source_night):
+    paths, codes, log = broken_source_night
+    assert codes[START] != 0  # the run is marked failed: nothing passes silently
+    summary = json.loads((paths.reports / "run_summary" / f"{START}.json").read_text())
+    status = {e["source_entity"]: e["status"] for e in summary["entities"]}
+    assert status.pop("city.cases") == "missing"  # no extract delivered
+    assert set(status.values()) == {"accepted"}
+    assert summary["published"]  # built and published from what was accepted
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        origins = {r[0] for r in con.sql("select distinct origin_system from marts.fct_case").fetchall()}
+    assert origins == {"gov"}  # 12345 orders loaded; the grid cases are what is missing
+
+
+def test_strict_mode_waits_for_every_source(broken_source_strict_night):
+    paths, codes, log = broken_source_strict_night
+    assert codes[START] != 0
+    summary = json.loads((paths.reports / "run_summary" / f"{START}.json").read_text())
+    assert not summary["published"] and not paths.warehouse.exists()
+    assert "strict mode: not building" in log.read_text()
 
 
 def test_row_accounting_holds_for_every_batch(nightly_run, truth):
@@ -136,7 +163,8 @@ def test_analytics_database_holds_no_clear_personal_data(nightly_run, truth):
 
 
 def test_run_summary_and_data_docs_are_written(nightly_run, truth):
-    summary = json.loads((nightly_run.paths.reports / "run_summary" / "2026-11-02.json").read_text())
+    last = max(nightly_run.exit_codes).isoformat()
+    summary = json.loads((nightly_run.paths.reports / "run_summary" / f"{last}.json").read_text())
     assert summary["published"] and summary["build"]["tests_failed"] == 0
     assert summary["build"]["tests_passed"] > 20
     by_entity = {e["source_entity"]: e for e in summary["entities"]}

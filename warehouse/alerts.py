@@ -1,4 +1,4 @@
-"""Alerts for the data team: a failed task is logged, kept, and optionally pushed.
+"""Alerts for the data team: a failed task or an unpublished night is logged, kept, and optionally pushed.
 
 Every alert goes to the task log and to ``reports/alerts.jsonl`` under the gridfusion home. When the Airflow
 connection ``gridfusion_alerts`` exists (host: the webhook URL; password: an optional bearer token), the
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 import httpx
 
@@ -56,3 +56,17 @@ def on_task_failure(context) -> None:
         run_id=ti.run_id,
         try_number=ti.try_number,
     )
+
+
+class WarehouseNotPublished(RuntimeError):
+    """The night's warehouse was not published by the time analysts start reading it."""
+
+
+def check_published(load_date: date, paths: Paths | None = None) -> None:
+    """Alert (and raise) when the warehouse of ``load_date`` has not been published."""
+    paths = paths or Paths.from_env()
+    if (paths.reports / "publish" / f"{load_date.isoformat()}.json").exists():
+        return
+    message = f"the warehouse of {load_date} was not published by 07:00 Asia/Shanghai"
+    send("not_published", message, load_date=load_date.isoformat())
+    raise WarehouseNotPublished(message)

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from expectations.validate import validate
+from ingest import manifest
 from ingest.config import Paths
 from ingest.contracts import CONTRACTS, Contract
 from ingest.landing import land
@@ -21,6 +22,19 @@ from warehouse import publish as warehouse_publish
 from warehouse.summary import record, summarise
 
 log = logging.getLogger(__name__)
+
+
+LOADED = ("accepted", "duplicate")
+
+
+def unloaded_entities(load_date: date, paths: Paths) -> list[str]:
+    """Source entities with no accepted batch for the night (missing, failed to land, or rejected)."""
+    return [
+        c.key
+        for c in CONTRACTS
+        if (batch := manifest.latest(paths.manifest, c.system, c.entity, load_date)) is None
+        or batch.status not in LOADED
+    ]
 
 
 def load_entity(contract: Contract, load_date: date, paths: Paths):
@@ -43,14 +57,12 @@ def publish(candidate: Path, load_date: date, paths: Paths) -> Path:
 def run_night(load_date: date, paths: Paths | None = None, strict: bool = False) -> dict:
     """Land, validate, build, publish and summarise one night; returns the run summary."""
     paths = paths or Paths.from_env()
-    failures = []
     for contract in CONTRACTS:
         try:
             load_entity(contract, load_date, paths)
         except Exception as error:  # noqa: BLE001 — one source's failure must not stop the others
             log.error("%s on %s: %s", contract.key, load_date, error)
-            failures.append(contract.key)
-    if not (strict and failures):
+    if not (strict and unloaded_entities(load_date, paths)):
         try:
             publish(build(load_date, paths), load_date, paths)
         except warehouse_build.WarehouseBuildFailed as error:
