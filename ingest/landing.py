@@ -50,6 +50,13 @@ def write_parquet_atomic(table: pa.Table, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def write_text_atomic(text: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, target)
+
+
 def _keep_raw(files: list[Path], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for f in files:
