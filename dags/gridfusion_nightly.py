@@ -8,8 +8,9 @@ Every night at 02:00 Asia/Shanghai, load the previous day's extracts of the thre
    warning → rows quarantined);
 2. **build** the warehouse with `dbt build` on a candidate file, from whatever was accepted;
 3. **publish** the candidate by atomic swap, with the de-identified `analytics.duckdb`;
-4. **summarise** the night (rows read / loaded / quarantined per entity); the run fails if any batch was
-   rejected or missing, or if nothing was published, so problems never pass silently.
+4. **summarise** the night (rows read / loaded / quarantined per entity) and write the quality summary
+   and the night's Data Docs for reviewers; the run fails if any batch was rejected or missing, or if
+   nothing was published, so problems never pass silently.
 
 The work lives in `ingest/`, `expectations/` and `warehouse/`; this file only wires it.
 """
@@ -83,10 +84,12 @@ def publish(candidate: str) -> str:
 
 @task(trigger_rule="all_done", retries=0)
 def summarise() -> None:
+    from expectations.report import write_report
     from warehouse.summary import print_summary, raise_if_incomplete, summarise
 
     summary = summarise(_load_date())
     print_summary(summary)
+    write_report(_load_date())
     raise_if_incomplete(summary)
 
 

@@ -7,6 +7,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -97,3 +98,39 @@ def nightly_run(tmp_path_factory, tiny_drops) -> NightlyRun:
         else:
             os.environ["GRIDFUSION_DROPS"] = old
     return NightlyRun(paths, codes, log)
+
+
+class _Tables(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture
+def html_tables():
+    """Reads a page as its tables: each a list of rows, each row a list of cell texts (header row first)."""
+
+    def read(page: str) -> list[list[list[str]]]:
+        parser = _Tables()
+        parser.feed(page)
+        return parser.tables
+
+    return read
