@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from ingest.config import REPO_ROOT
-from ingest.contracts import CONTRACTS, SYSTEMS, Contract, for_system
+from ingest.contracts import CONTRACTS, LINEAGE_SCHEMA, SYSTEMS, Contract, for_system
 
 STAGING = REPO_ROOT / "dbt_project" / "models" / "staging"
 QUARANTINE_SOURCES = REPO_ROOT / "dbt_project" / "models" / "ops" / "_quarantine__sources.yml"
@@ -87,8 +87,8 @@ def render_quarantine() -> str:
                 "name": "quarantine",
                 "description": (
                     "隔离区 quarantine: rows of every source entity that a warning rule caught, with the contract's "
-                    "columns, lineage (_batch_id, _load_date, _source_file, _source_row, _raw) and _rules, the "
-                    "comma-joined rules that caught the row. Holds personal data; internal only."
+                    f"columns, lineage ({', '.join(LINEAGE_SCHEMA.names)}) and _rules, the comma-joined rules "
+                    "that caught the row. Holds personal data; internal only."
                 ),
                 "tables": [_quarantine_table(c) for c in CONTRACTS],
             }
