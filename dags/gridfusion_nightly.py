@@ -8,8 +8,9 @@ Every night at 02:00 Asia/Shanghai, load the previous day's extracts of the thre
    warning → rows quarantined);
 2. **build** the warehouse with `dbt build` on a candidate file, from whatever was accepted;
 3. **publish** the candidate by atomic swap, with the de-identified `analytics.duckdb`;
-4. **summarise** the night (rows read / loaded / quarantined per entity); the run fails if any batch was
-   rejected or missing, or if nothing was published, so problems never pass silently.
+4. **summarise** the night (rows read / loaded / quarantined per entity) and write the quality summary
+   and the night's Data Docs for reviewers; the run fails if any batch was rejected or missing, or if
+   nothing was published, so problems never pass silently.
 
 A source that fails does not stop the others; with the run parameter `strict` the build waits for all.
 `gridfusion_publish_watchdog` alerts at 07:00 when the night's warehouse is not published.
@@ -88,9 +89,11 @@ def publish(candidate: str) -> str:
 
 @task(trigger_rule="all_done", retries=0)
 def summarise() -> None:
-    from warehouse.summary import print_summary, raise_if_incomplete, summarise
+    from ingest.config import Paths
+    from warehouse.night import close_night
+    from warehouse.summary import print_summary, raise_if_incomplete
 
-    summary = summarise(_load_date())
+    summary = close_night(_load_date(), Paths.from_env())
     print_summary(summary)
     raise_if_incomplete(summary)
 

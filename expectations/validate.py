@@ -6,6 +6,7 @@ empty results). An expectation that raised an error counts as failed at its seve
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -24,7 +25,7 @@ from expectations.suites import CRITICAL, build_suite
 from ingest import manifest
 from ingest.config import Paths
 from ingest.contracts import Contract
-from ingest.landing import partition, write_parquet_atomic
+from ingest.landing import partition, write_parquet_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 SAMPLE_ROWS = 5
@@ -42,15 +43,22 @@ class RuleOutcome:
     unexpected_rows: tuple[int, ...]  # positions in the batch
     error: str = ""
 
+    @property
+    def verdict(self) -> str:
+        """What a reviewer reads: ``pass``, ``warn`` (a warning rule failed) or ``fail`` (a critical one)."""
+        if self.success:
+            return "pass"
+        return "fail" if self.severity == CRITICAL else "warn"
+
 
 @cache
-def _context(root: str):
+def gx_context(root: Path):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    return gx.get_context(mode="file", project_root_dir=root)
+    return gx.get_context(mode="file", project_root_dir=str(root))
 
 
 def _checkpoint(contract: Contract, paths: Paths):
-    context = _context(str(paths.gx_root))
+    context = gx_context(paths.gx_root)
     source = context.data_sources.add_or_update_pandas("landing")
     try:
         asset = source.get_asset(contract.key)
@@ -101,6 +109,38 @@ def _samples(frame: pd.DataFrame, rows: tuple[int, ...]) -> str:
     return "; ".join(f"{r['_source_file']} row {r['_source_row']}: {r['_raw']}" for r in picked)
 
 
+def _outcomes_path(paths: Paths, contract: Contract, load_date: date, batch_id: str) -> Path:
+    return partition(paths.rule_outcomes, contract, load_date) / f"{batch_id}.json"
+
+
+def _record_outcomes(
+    paths: Paths, contract: Contract, batch: manifest.Batch, outcomes: list[RuleOutcome]
+) -> None:
+    """Keep each rule's result of a batch, accepted or rejected, for the warehouse and the quality summary."""
+    records = [
+        {
+            "batch_id": batch.batch_id,
+            "source_entity": contract.key,
+            "load_date": batch.load_date,
+            "rule": o.rule,
+            "severity": o.severity,
+            "success": o.success,
+            "verdict": o.verdict,
+            "unexpected_count": len(o.unexpected_rows),
+            "error": o.error,
+        }
+        for o in outcomes
+    ]
+    target = _outcomes_path(paths, contract, date.fromisoformat(batch.load_date), batch.batch_id)
+    write_text_atomic(json.dumps(records, ensure_ascii=False, indent=2), target)
+
+
+def recorded_outcomes(paths: Paths, contract: Contract, batch: manifest.Batch) -> list[dict]:
+    """The rule results recorded for a batch; none for a batch that was never validated (e.g. a duplicate)."""
+    target = _outcomes_path(paths, contract, date.fromisoformat(batch.load_date), batch.batch_id)
+    return json.loads(target.read_text()) if target.exists() else []
+
+
 QUARANTINE_RULES = pa.field("_rules", pa.string())
 
 
@@ -127,6 +167,7 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     table = pq.read_table(partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet")
     frame = table.to_pandas()
     outcomes = run_suite(contract, frame, paths, run_name=batch.batch_id)
+    _record_outcomes(paths, contract, batch, outcomes)
     _write_schema_files(paths, contract)
 
     failed_critical = [o for o in outcomes if not o.success and o.severity == CRITICAL]
@@ -178,5 +219,6 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
 
 
 def data_docs_index(paths: Paths | None = None) -> Path:
+    """The page listing every night's Data Docs (each night's site is built by ``expectations.data_docs``)."""
     paths = paths or Paths.from_env()
-    return paths.gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return paths.data_docs / "index.html"

@@ -57,6 +57,21 @@ class Paths:
         return self.home / "reports"
 
     @property
+    def rule_outcomes(self) -> Path:
+        """Each validated batch's result per rule: ``rule_outcomes/<system>/<entity>/load_date=<date>/``."""
+        return self.reports / "rule_outcomes"
+
+    @property
+    def quality_reports(self) -> Path:
+        """The nightly quality summary for reviewers: ``quality/<date>.html`` and ``.json``."""
+        return self.reports / "quality"
+
+    @property
+    def data_docs(self) -> Path:
+        """Great Expectations Data Docs kept per night: ``data_docs/<date>/``, listed by ``index.html``."""
+        return self.reports / "data_docs"
+
+    @property
     def warehouse_dir(self) -> Path:
         return self.home / "warehouse"
 

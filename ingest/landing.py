@@ -50,6 +50,13 @@ def write_parquet_atomic(table: pa.Table, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def write_text_atomic(text: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, target)
+
+
 def _keep_raw(files: list[Path], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for f in files:
@@ -70,9 +77,10 @@ def land(contract: Contract, load_date: date, paths: Paths | None = None) -> Lan
         )
     started = time.perf_counter()
     digest = checksum(files)
+    same_day = manifest.latest(paths.manifest, contract.system, contract.entity, load_date)
+    if same_day is not None and same_day.checksum == digest:
+        return LandResult(same_day, already_landed=True)  # the same day rerun: nothing to do
     previous = manifest.find_checksum(paths.manifest, contract.system, contract.entity, digest)
-    if previous is not None and previous.load_date == load_date.isoformat():
-        return LandResult(previous, already_landed=True)  # the same day rerun: nothing to do
     if previous is not None:
         # The same bytes again on another day (an unchanged snapshot, a file sent twice): record it, load nothing.
         duplicate = manifest.Batch(

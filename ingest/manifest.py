@@ -66,5 +66,12 @@ def latest(root: Path, system: str, entity: str, load_date: date) -> Batch | Non
     return found[-1] if found else None
 
 
+def of_night(root: Path, system: str, entity: str, load_date: date) -> Batch | None:
+    """The batch that stands for one entity's night: the latest that landed, else a failed landing."""
+    found = batches(root, system, entity, load_date)
+    landed = [b for b in found if b.status != "failed"]
+    return (landed or found)[-1] if found else None
+
+
 def now() -> str:
     return datetime.now().isoformat(timespec="seconds")

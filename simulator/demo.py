@@ -66,12 +66,15 @@ def main(preset: str = "demo", days: int = 0, start: str = "2026-11-01") -> None
         )
         if code:
             failed.append(load_date)
+    from expectations.report import report_for
     from expectations.validate import data_docs_index
 
     console.print(f"[bold]done in {time.perf_counter() - began:.0f}s[/]")
+    last_night = world.start + timedelta(days=world.days - 1)
+    console.print(f"  last quality summary:   {report_for(last_night, paths).html}")
     console.print(f"  warehouse (internal):   {paths.warehouse}")
     console.print(f"  analytics (de-identified marts): {paths.analytics}")
-    console.print(f"  Data Docs:              {data_docs_index(paths)}")
+    console.print(f"  Data Docs by night:     {data_docs_index(paths)}")
     console.print(f"  run summaries:          {paths.reports / 'run_summary'}")
     console.print(f"  Airflow log:            {log}")
     console.print("\n[bold]a first query[/] (on the de-identified analytics database):")

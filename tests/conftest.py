@@ -7,6 +7,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -70,12 +71,18 @@ def own_drops(tmp_path, tiny_drops, monkeypatch) -> Path:
     return target
 
 
-def table_fingerprints(database: Path) -> dict[str, tuple[int, int]]:
+def table_fingerprints(database: Path, exclude_schemas: tuple[str, ...] = ()) -> dict[str, tuple[int, int]]:
     """Row count and an order-independent hash of every table, to compare two warehouses table by table."""
     import duckdb
 
     with duckdb.connect(str(database), read_only=True) as con:
-        tables = con.sql("select schema_name, table_name from duckdb_tables() order by all").fetchall()
+        tables = [
+            (schema, table)
+            for schema, table in con.sql(
+                "select schema_name, table_name from duckdb_tables() order by all"
+            ).fetchall()
+            if schema not in exclude_schemas
+        ]
         return {
             f"{s}.{t}": tuple(
                 con.sql(f"select count(*), coalesce(sum(hash(x)::hugeint), 0) from {s}.{t} as x").fetchall()[
@@ -150,3 +157,39 @@ def broken_source_strict_night(tmp_path_factory, broken_source_drops):
     return _real_nights(
         tmp_path_factory.mktemp("broken-strict"), broken_source_drops, [START], {"strict": True}
     )
+
+
+class _Tables(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture
+def html_tables():
+    """Reads a page as its tables: each a list of rows, each row a list of cell texts (header row first)."""
+
+    def read(page: str) -> list[list[list[str]]]:
+        parser = _Tables()
+        parser.feed(page)
+        return parser.tables
+
+    return read

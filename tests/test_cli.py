@@ -25,7 +25,9 @@ LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 
 def test_backfill_builds_the_same_warehouse_as_the_dag(home, nightly_run):
     _invoke("backfill", "--from", START.isoformat(), "--to", LAST)
-    assert table_fingerprints(home.warehouse) == table_fingerprints(nightly_run.paths.warehouse)
+    # ops records when and how long each batch took: it differs between any two runs by design
+    ops = ("ops",)
+    assert table_fingerprints(home.warehouse, ops) == table_fingerprints(nightly_run.paths.warehouse, ops)
 
 
 def test_rerunning_a_night_changes_nothing(home):

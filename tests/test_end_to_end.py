@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import duckdb
 import pandas as pd
 import pytest
 
+from expectations.report import report_for
+from expectations.suites import expectations_for
 from expectations.validate import data_docs_index
 from ingest import manifest
-from ingest.contracts import CONTRACTS
+from ingest.contracts import CONTRACTS, get
 from tests.conftest import START
 
 pytestmark = pytest.mark.usefixtures("nightly_run")
+# How the simulated systems encode their CSV drops, to read the kept raw files independently of ingest.
+CSV_ENCODING = {"party": "gbk", "city": "utf-8-sig"}
 
 
 def scalar(con, sql: str):
@@ -162,6 +168,153 @@ def test_analytics_database_holds_no_clear_personal_data(nightly_run, truth):
                 assert not values & secrets, f"{schema}.{table}.{column} holds clear personal data"
 
 
+def all_batches(paths) -> list[manifest.Batch]:
+    return [b for c in CONTRACTS for b in manifest.batches(paths.manifest, c.system, c.entity)]
+
+
+def dirty_records(truth) -> dict[str, dict[str, str]]:
+    """Per source entity, the key of each dirty record and the rule that must catch it, from the truth."""
+    members = truth.table("person_records").query("entity == 'members' and dirty_rule != ''")
+    cases = truth.table("cases").query("dirty_rule != ''")
+    return {
+        "party.members": dict(zip(members["record_key"], members["dirty_rule"], strict=True)),
+        "city.cases": dict(zip(cases["case_key"], cases["dirty_rule"], strict=True)),
+    }
+
+
+def source_key(entity: str) -> str:
+    """The source's name for the entity's (first) key column, as it appears in a raw record."""
+    contract = get(*entity.split("."))
+    return contract.column(contract.primary_key[0]).source
+
+
+def test_ops_quarantined_rows_are_exactly_the_dirty_records(warehouse, nightly_run, truth):
+    rows = warehouse.sql(
+        "select source_entity, record_key, load_date::varchar as load_date, batch_id, source_file, source_row,"
+        " rules, raw_record::varchar as raw_record from ops.quarantined_rows"
+    ).df()
+    dirty = dirty_records(truth)
+    assert set(rows["source_entity"]) == set(dirty)
+    for entity, rules in dirty.items():
+        found = rows[rows["source_entity"] == entity]
+        by_raw_key = {
+            json.loads(raw)[source_key(entity)]: rule
+            for raw, rule in zip(found["raw_record"], found["rules"], strict=True)
+        }
+        assert by_raw_key == rules, entity
+        assert set(found["record_key"]) == set(rules), entity
+
+    # one row per quarantined source row, in the batch the manifest counted it in
+    per_batch = rows.groupby("batch_id").size().to_dict()
+    assert per_batch == {
+        b.batch_id: b.rows_quarantined for b in all_batches(nightly_run.paths) if b.rows_quarantined
+    }
+
+    # lineage leads back to the very record: that row of that file, as kept when it landed
+    for r in rows.itertuples():
+        system, entity = r.source_entity.split(".")
+        kept = nightly_run.paths.landing_raw / system / entity / f"load_date={r.load_date}" / r.batch_id
+        text = (kept / r.source_file).read_bytes().decode(CSV_ENCODING[system])
+        assert list(csv.DictReader(io.StringIO(text)))[r.source_row - 1] == json.loads(r.raw_record)
+
+
+def test_ops_batch_history_matches_the_manifest(warehouse, nightly_run):
+    columns = ["batch_id", "status", "rows_read", "rows_loaded", "rows_quarantined", "contract_version"]
+    history = (
+        warehouse.sql(
+            f"select source_entity, load_date::varchar as load_date, {', '.join(columns)} from ops.batch_history"
+        )
+        .df()
+        .sort_values("batch_id", ignore_index=True)
+    )
+    expected = pd.DataFrame(
+        [
+            {
+                "source_entity": f"{b.system}.{b.entity}",
+                "load_date": b.load_date,
+                **{c: getattr(b, c) for c in columns},
+            }
+            for b in all_batches(nightly_run.paths)
+        ]
+    ).sort_values("batch_id", ignore_index=True)
+    pd.testing.assert_frame_equal(history, expected, check_dtype=False)
+    assert (history["rows_read"] == history["rows_loaded"] + history["rows_quarantined"]).all()
+    assert sorted(history["load_date"].unique()) == [
+        night.isoformat() for night in sorted(nightly_run.exit_codes)
+    ]
+
+
+def test_ops_rule_outcomes_hold_every_rule_of_every_validated_batch(warehouse, nightly_run):
+    outcomes = warehouse.sql(
+        "select batch_id, source_entity, rule, verdict, unexpected_count from ops.rule_outcomes"
+    ).df()
+    validated = [b for b in all_batches(nightly_run.paths) if b.status == "accepted"]
+    assert set(outcomes["batch_id"]) == {b.batch_id for b in validated}
+    for b in validated:
+        rules = set(outcomes.loc[outcomes["batch_id"] == b.batch_id, "rule"])
+        assert rules == {e.meta["rule"] for e in expectations_for(get(b.system, b.entity))}
+    caught = outcomes[outcomes["verdict"] == "warn"].groupby("batch_id")["unexpected_count"].sum().to_dict()
+    assert caught == {b.batch_id: b.rows_quarantined for b in validated if b.rows_quarantined}
+    assert not (outcomes["verdict"] == "fail").any()
+
+
+def dirty_rows_dropped(tiny_drops, truth, night) -> dict[tuple[str, str], int]:
+    """Per source entity and rule, how many dirty records that night's drop holds, read from the drop itself."""
+    counts: dict[tuple[str, str], int] = {}
+    for entity, rules in dirty_records(truth).items():
+        contract = get(*entity.split("."))
+        files = (tiny_drops / contract.system / night.isoformat()).glob(contract.file_glob)
+        dropped = pd.concat(pd.read_csv(f, encoding=CSV_ENCODING[contract.system], dtype=str) for f in files)
+        for key in dropped[source_key(entity)]:
+            if key in rules:
+                counts[(entity, rules[key])] = counts.get((entity, rules[key]), 0) + 1
+    return counts
+
+
+def test_quality_summary_reports_the_warnings_that_fired(nightly_run, truth, tiny_drops, html_tables):
+    for night in sorted(nightly_run.exit_codes):
+        report = report_for(night, nightly_run.paths)
+        summary = json.loads(report.json.read_text())
+        assert summary["load_date"] == night.isoformat()
+        entities = {e["source_entity"]: e for e in summary["entities"]}
+        assert {e["status"] for e in entities.values()} <= {"accepted", "duplicate"}
+        rules = [(name, r) for name, e in entities.items() for r in e["rules"]]
+        assert {r["verdict"] for _, r in rules} == {"pass", "warn"}
+        warned = {(name, r["rule"]): r["unexpected_count"] for name, r in rules if r["verdict"] == "warn"}
+        expected = dirty_rows_dropped(tiny_drops, truth, night)
+        assert expected and warned == expected, night
+        assert summary["verdict"] == "warn"
+
+        by_entity, not_passed = html_tables(report.html.read_text())
+        verdict_column = by_entity[0].index("结论 verdict")
+        assert {row[0]: row[verdict_column] for row in by_entity[1:]} == {
+            n: e["verdict"] for n, e in entities.items()
+        }
+        assert {(row[0], row[1], row[3], int(row[4])) for row in not_passed[1:]} == {
+            (entity, rule, "warn", n) for (entity, rule), n in expected.items()
+        }
+        for entity in entities.values():
+            if entity["data_docs"]:
+                assert (report.html.parent / entity["data_docs"]).is_file()
+
+
+def test_volume_is_compared_with_the_night_before(nightly_run, truth):
+    first, second = (
+        json.loads(report_for(n, nightly_run.paths).json.read_text()) for n in sorted(nightly_run.exit_codes)
+    )
+    organizations = {e["source_entity"]: e for e in second["entities"]}["party.organizations"]
+    # the same snapshot again: loaded once, and counted with the rows of the batch it repeats
+    assert organizations["status"] == "duplicate"
+    count = truth.summary["counts"]["party.organizations"]
+    assert organizations["volume"] == {"rows": count, "previous_rows": count, "change": 0, "change_pct": 0.0}
+    before = {e["source_entity"]: e["rows_read"] for e in first["entities"]}
+    for e in second["entities"]:
+        if e["status"] == "accepted":
+            assert e["volume"]["previous_rows"] == before[e["source_entity"]]
+            assert e["volume"]["change"] == e["rows_read"] - before[e["source_entity"]]
+    assert all(e["volume"]["previous_rows"] is None for e in first["entities"])
+
+
 def test_run_summary_and_data_docs_are_written(nightly_run, truth):
     last = max(nightly_run.exit_codes).isoformat()
     summary = json.loads((nightly_run.paths.reports / "run_summary" / f"{last}.json").read_text())
@@ -171,7 +324,15 @@ def test_run_summary_and_data_docs_are_written(nightly_run, truth):
     dirty_members = truth.table("person_records").query("entity == 'members' and dirty_rule != ''")
     assert by_entity["party.members"]["rows_quarantined"] == len(dirty_members)
     assert by_entity["party.members"]["rows_read"] == truth.summary["counts"]["party.members"]
-    index = data_docs_index(nightly_run.paths)
-    assert index.exists()
-    validations = list((index.parent / "validations").rglob("*.html"))
-    assert len(validations) >= len(CONTRACTS)
+    index = data_docs_index(nightly_run.paths).read_text()
+    for night in sorted(nightly_run.exit_codes):
+        assert f'href="{night.isoformat()}/index.html"' in index
+        # each night's site shows that night's validations and no other night's
+        site = nightly_run.paths.data_docs / night.isoformat()
+        pages = {page.parts[-3] for page in (site / "validations").rglob("*.html")}  # run name = batch id
+        validated = {
+            b.batch_id
+            for b in all_batches(nightly_run.paths)
+            if b.load_date == night.isoformat() and b.validated_at
+        }
+        assert pages == validated and (site / "index.html").is_file()

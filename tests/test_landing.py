@@ -50,6 +50,10 @@ def test_an_unchanged_snapshot_on_a_later_day_is_recorded_as_a_duplicate(home):
     assert later.already_landed and later.batch.status == "duplicate"
     assert later.batch.rows_read == 0 and "same bytes" in later.batch.message
     assert not partition(home.landing_parquet, orgs, DAY2).exists()
+    record = next((home.manifest / "party" / "organizations" / f"load_date={DAY2}").glob("*.json"))
+    before = record.read_text()
+    assert land(orgs, DAY2, home).already_landed  # rerunning that day
+    assert record.read_text() == before
 
 
 def _damage(own_drops, name: str, edit) -> None:

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
+from expectations.report import write_report
 from expectations.validate import validate
 from ingest import manifest
 from ingest.config import Paths
@@ -54,6 +55,13 @@ def publish(candidate: Path, load_date: date, paths: Paths) -> Path:
     return published.warehouse
 
 
+def close_night(load_date: date, paths: Paths) -> dict:
+    """Write the night's run summary and quality report; returns the run summary."""
+    summary = summarise(load_date, paths)
+    write_report(load_date, paths)
+    return summary
+
+
 def run_night(load_date: date, paths: Paths | None = None, strict: bool = False) -> dict:
     """Land, validate, build, publish and summarise one night; returns the run summary."""
     paths = paths or Paths.from_env()
@@ -67,4 +75,4 @@ def run_night(load_date: date, paths: Paths | None = None, strict: bool = False)
             publish(build(load_date, paths), load_date, paths)
         except warehouse_build.WarehouseBuildFailed as error:
             log.error("%s", error)
-    return summarise(load_date, paths)
+    return close_night(load_date, paths)

@@ -38,9 +38,7 @@ def summarise(load_date: date, paths: Paths | None = None) -> dict:
     paths = paths or Paths.from_env()
     entities = []
     for contract in CONTRACTS:
-        batches = manifest.batches(paths.manifest, contract.system, contract.entity, load_date)
-        batch = manifest.latest(paths.manifest, contract.system, contract.entity, load_date)
-        shown = batch or (batches[-1] if batches else None)  # a failed landing when nothing else exists
+        shown = manifest.of_night(paths.manifest, contract.system, contract.entity, load_date)
         facts = (
             {k: v for k, v in asdict(shown).items() if k not in ("files", "system", "entity")}
             if shown

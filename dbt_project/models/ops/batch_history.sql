@@ -1,0 +1,23 @@
+with documents as (
+    select json from {{ source('load_manifest', 'batches') }}
+)
+
+select
+    json ->> 'batch_id' as batch_id,
+    (json ->> 'system') || '.' || (json ->> 'entity') as source_entity,
+    json ->> 'system' as system,
+    json ->> 'entity' as entity,
+    cast(json ->> 'load_date' as date) as load_date,
+    json ->> 'status' as status,
+    cast(json ->> 'rows_read' as bigint) as rows_read,
+    cast(json ->> 'rows_loaded' as bigint) as rows_loaded,
+    cast(json ->> 'rows_quarantined' as bigint) as rows_quarantined,
+    cast(json ->> 'contract_version' as integer) as contract_version,
+    from_json(json -> 'files', '["VARCHAR"]') as files,
+    from_json(json -> 'extra_columns', '["VARCHAR"]') as extra_columns,
+    nullif(json ->> 'message', '') as message,
+    cast(nullif(json ->> 'landed_at', '') as timestamp) as landed_at,
+    cast(nullif(json ->> 'validated_at', '') as timestamp) as validated_at,
+    cast(json -> 'timings_s' ->> 'land' as double) as land_seconds,
+    cast(json -> 'timings_s' ->> 'validate' as double) as validate_seconds
+from documents

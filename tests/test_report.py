@@ -1,0 +1,60 @@
+"""The nightly quality summary and the Data Docs kept by night, on batches landed and validated for real."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from expectations.report import write_report
+from expectations.validate import BatchRejected, data_docs_index, validate
+from ingest.contracts import get
+from ingest.landing import land
+
+DAY1 = date(2026, 11, 1)
+
+
+def test_a_rejected_batch_shows_as_fail_with_the_rule_that_rejected_it(home, own_drops, html_tables):
+    path = own_drops / "city" / DAY1.isoformat() / "grid_workers.csv"
+    lines = path.read_bytes().decode("utf-8-sig").splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")  # the first worker twice
+    workers, members = get("city", "grid_workers"), get("party", "members")
+    land(workers, DAY1, home)
+    with pytest.raises(BatchRejected):
+        validate(workers, DAY1, home)
+    land(members, DAY1, home)
+    validate(members, DAY1, home)
+
+    report = write_report(DAY1, home)
+
+    summary = json.loads(report.json.read_text())
+    assert summary["verdict"] == "fail"
+    entities = {e["source_entity"]: e for e in summary["entities"]}
+    rejected = entities["city.grid_workers"]
+    assert (rejected["status"], rejected["verdict"]) == ("rejected", "fail")
+    assert [r for r in rejected["rules"] if r["verdict"] != "pass"] == [
+        {
+            "rule": "worker_id:unique",
+            "severity": "critical",
+            "verdict": "fail",
+            "unexpected_count": 2,
+            "error": "",
+        }
+    ]
+    assert rejected["rule_counts"]["pass"] == len(rejected["rules"]) - 1
+    assert entities["party.members"]["verdict"] == "warn"  # its dirty rows were quarantined, the rest loaded
+    assert entities["gov.residents"]["status"] == "missing" and entities["gov.residents"]["verdict"] == "fail"
+
+    by_entity, failed_rules = html_tables(report.html.read_text())
+    header = by_entity[0]
+    row = next(r for r in by_entity[1:] if r[0] == "city.grid_workers")
+    assert row[header.index("状态 status")] == "rejected"
+    assert row[header.index("结论 verdict")] == "fail"
+    assert ["city.grid_workers", "worker_id:unique", "critical", "fail", "2", ""] in failed_rules[1:]
+
+    # the summary links into that night's own Data Docs, onto the rejected batch's validation page
+    page = report.html.parent / rejected["data_docs"]
+    assert page.is_file() and rejected["batch_id"] in page.parts
+    assert (report.html.parent / summary["data_docs"]).is_file()
+    assert f'href="{DAY1.isoformat()}/index.html"' in data_docs_index(home).read_text()
