@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from datetime import date
 from pathlib import Path
@@ -74,6 +75,7 @@ def serve_cmd(
         f"serving {drops / 'gov'} at {server.url}/api/{{{','.join(ENTITIES)}}}?date=&page=", soft_wrap=True
     )
     console.file.flush()  # the address is what a caller waits for, also when stdout is a pipe
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on Ctrl-C, with the counts
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -335,7 +334,7 @@ def test_gridfusion_sim_serve_serves_a_drops_folder(tiny_drops):
             f"{url}/api/hotline_orders", params={"date": DAY1.isoformat(), "page": 1}, headers=AUTH
         )
     finally:
-        server.send_signal(signal.SIGINT)
+        server.terminate()
         out, _ = server.communicate(timeout=20)
     assert response.status_code == 200
     assert (
