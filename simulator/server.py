@@ -89,7 +89,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
-        if not hmac.compare_digest(self.headers.get("Authorization", ""), f"Bearer {self.server.token}"):
+        sent, expected = self.headers.get("Authorization", ""), f"Bearer {self.server.token}"
+        if not hmac.compare_digest(sent.encode(), expected.encode()):  # as bytes: str refuses non-ASCII
             return self._error(HTTPStatus.UNAUTHORIZED, "missing or wrong bearer token")
         entity = url.path.removeprefix("/api/")
         if entity not in ENTITIES:

@@ -119,6 +119,8 @@ def test_a_wrong_token_is_refused_with_a_clear_401(api, fetched_home):
     assert refused.value.status == 401
     assert api.counts == {401: 1}  # refused at once: a wrong token does not get better by retrying
     assert delivered(fetched_home) == []
+    for header in ({}, {"Authorization": TOKEN}, {"Authorization": "Bearer tökén".encode()}):
+        assert httpx.get(f"{api.url}/api/residents?date=2026-11-01", headers=header).status_code == 401
 
 
 def test_injected_429s_and_503s_are_retried_until_every_page_arrives(tiny_drops, fetched_home):
