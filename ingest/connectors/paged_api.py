@@ -31,7 +31,7 @@ class RetryPolicy:
     backoff_s: float = 1.0  # the first wait; it doubles with each retry, plus up to as much again of jitter
     backoff_max_s: float = 60.0
     request_timeout_s: float = 30.0  # to connect, or between two reads of the answer
-    total_timeout_s: float = 1800.0  # the whole extract: every page, retry and wait
+    total_timeout_s: float = 900.0  # the whole extract, every page, retry and wait (below the task timeout)
 
 
 class FetchError(RuntimeError):
