@@ -44,10 +44,11 @@ def _load_date():
     execution_timeout=timedelta(minutes=30),
 )
 def land(system: str, entity: str) -> dict:
+    from ingest.config import Paths
     from ingest.contracts import get
-    from ingest.landing import land as land_extract
+    from warehouse.night import land_entity
 
-    result = land_extract(get(system, entity), _load_date())
+    result = land_entity(get(system, entity), _load_date(), Paths.from_env())
     return {
         "batch_id": result.batch.batch_id,
         "status": result.batch.status,

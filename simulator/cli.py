@@ -1,7 +1,8 @@
-"""``gridfusion-sim``: generate the three source systems' drops for a simulated city."""
+"""``gridfusion-sim``: generate the three source systems' drops for a simulated city, and serve the gov API."""
 
 from __future__ import annotations
 
+import signal
 import time
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from rich.console import Console
 from ingest.config import Paths
 from simulator.generate import generate
 from simulator.presets import PRESETS
+from simulator.server import ENTITIES, Faults, GovApiServer, page_ref
 
 app = typer.Typer(
     help="Simulated party, gov and city source systems with ground truth.",
@@ -40,6 +42,47 @@ def generate_cmd(
         f"members={len(world.members)} grids={len(world.grids)} cases={len(world.cases)} "
         f"orders={len(world.orders)} in {time.perf_counter() - began:.1f}s → {out}"
     )
+
+
+@app.command("serve")
+def serve_cmd(
+    token: str = typer.Option(..., envvar="GRIDFUSION_GOV_API_TOKEN", help="Bearer token clients must send."),
+    drops: Path = typer.Option(None, help="Drop folder to serve (default: $GRIDFUSION_HOME/drops)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8765, help="Port to listen on (0 = any free port)."),
+    fault_rate: float = typer.Option(0.0, help="Share of requests answered 429 or 503."),
+    seed: int = typer.Option(20261101, help="Seed for the injected faults; the same seed, the same faults."),
+    retry_after: int = typer.Option(1, help="Seconds a 429 asks the client to wait (Retry-After)."),
+    fail_page: list[str] = typer.Option([], help="ENTITY:PAGE answered 503 every time (repeatable)."),
+    slow_page: list[str] = typer.Option([], help="ENTITY:PAGE answered only after --slow-seconds."),
+    slow_seconds: float = typer.Option(60.0, help="How long a --slow-page hangs."),
+) -> None:
+    """Serve the gov system's drops as its paged HTTP API: GET /api/{entity}?date=YYYY-MM-DD&page=n."""
+    try:
+        faults = Faults(
+            rate=fault_rate,
+            seed=seed,
+            retry_after_s=retry_after,
+            failing_pages=frozenset(map(page_ref, fail_page)),
+            slow_pages=frozenset(map(page_ref, slow_page)),
+            slow_s=slow_seconds,
+        )
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    drops = drops or Paths.from_env().drops
+    server = GovApiServer((host, port), drops, token, faults)
+    console.print(
+        f"serving {drops / 'gov'} at {server.url}/api/{{{','.join(ENTITIES)}}}?date=&page=", soft_wrap=True
+    )
+    console.file.flush()  # the address is what a caller waits for, also when stdout is a pipe
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on Ctrl-C, with the counts
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        console.print(f"stopped; responses by status: {dict(sorted(server.counts.items()))}")
 
 
 @app.command("presets")

@@ -8,6 +8,7 @@ scheduler. A source that fails does not stop the others from landing, unless ``s
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ from expectations.report import write_report
 from expectations.validate import validate
 from ingest import manifest
 from ingest.config import Paths
+from ingest.connectors.gov_api import fetch_gov_extracts
 from ingest.contracts import CONTRACTS, Contract
 from ingest.landing import land
 from warehouse import build as warehouse_build
@@ -38,8 +40,15 @@ def unloaded_entities(load_date: date, paths: Paths) -> list[str]:
     ]
 
 
+def land_entity(contract: Contract, load_date: date, paths: Paths):
+    """Land an entity's extract; the gov system's is first fetched from its API when one is configured."""
+    if contract.system == "gov" and os.environ.get("GRIDFUSION_GOV_API_URL"):
+        fetch_gov_extracts(load_date, entities=[contract.entity], paths=paths)
+    return land(contract, load_date, paths)
+
+
 def load_entity(contract: Contract, load_date: date, paths: Paths):
-    land(contract, load_date, paths)
+    land_entity(contract, load_date, paths)
     return validate(contract, load_date, paths)
 
 
