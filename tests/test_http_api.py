@@ -358,3 +358,18 @@ def test_production_code_never_imports_the_simulator():
                     else []
                 )
                 assert not any(n.split(".")[0] == "simulator" for n in names), f"{file} imports the simulator"
+
+
+def test_a_night_fetches_the_gov_system_from_its_api_when_configured(
+    api, own_drops, home, monkeypatch, truth
+):
+    """The shared night step: with GRIDFUSION_GOV_API_URL set, gov's extracts come over HTTP, not from disk."""
+    from warehouse.night import load_entity
+
+    shutil.rmtree(own_drops / "gov" / DAY1.isoformat())  # nothing on disk: only the API can deliver it
+    monkeypatch.setenv(URL_ENV, api.url)
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    batch = load_entity(RESIDENTS, DAY1, home)
+    assert batch.status == "accepted"
+    assert batch.rows_read == records_in(api.drops / "gov" / DAY1.isoformat(), "residents")
+    assert api.counts[200] == len(list((api.drops / "gov" / DAY1.isoformat()).glob("residents_page_*.json")))
