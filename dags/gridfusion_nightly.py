@@ -20,6 +20,7 @@ The work lives in `ingest/`, `expectations/` and `warehouse/`; this file only wi
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
@@ -30,6 +31,9 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from ingest.contracts import SYSTEMS, for_system
 from warehouse.assets import PUBLISHED_WAREHOUSE
 
+# A late or broken extract is retried with exponential backoff from this delay (the tests shorten it).
+EXTRACT_RETRY_DELAY = timedelta(seconds=float(os.environ.get("GRIDFUSION_EXTRACT_RETRY_DELAY_SECONDS", "60")))
+
 
 def _load_date():
     from ingest.config import load_date_for
@@ -39,7 +43,7 @@ def _load_date():
 
 @task(
     retries=2,
-    retry_delay=timedelta(minutes=1),
+    retry_delay=EXTRACT_RETRY_DELAY,
     retry_exponential_backoff=True,
     execution_timeout=timedelta(minutes=30),
 )

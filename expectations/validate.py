@@ -144,7 +144,7 @@ def recorded_outcomes(paths: Paths, contract: Contract, batch: manifest.Batch) -
 QUARANTINE_RULES = pa.field("_rules", pa.string())
 
 
-def _write_schema_files(paths: Paths, contract: Contract) -> None:
+def write_schema_files(paths: Paths, contract: Contract) -> None:
     """Empty, typed files so an entity can be read before any batch of it was accepted or quarantined."""
     schema = contract.arrow_schema()
     for folder, table_schema in (
@@ -168,7 +168,7 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     frame = table.to_pandas()
     outcomes = run_suite(contract, frame, paths, run_name=batch.batch_id)
     _record_outcomes(paths, contract, batch, outcomes)
-    _write_schema_files(paths, contract)
+    write_schema_files(paths, contract)
 
     failed_critical = [o for o in outcomes if not o.success and o.severity == CRITICAL]
     if failed_critical:

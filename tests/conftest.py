@@ -111,6 +111,7 @@ def _real_nights(
 
     old = os.environ.get("GRIDFUSION_DROPS")
     os.environ["GRIDFUSION_DROPS"] = str(drops)
+    os.environ["GRIDFUSION_EXTRACT_RETRY_DELAY_SECONDS"] = "0.5"  # a missing extract is retried, quickly
     try:
         paths = Paths(home)
         log = home / "airflow.log"

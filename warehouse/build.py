@@ -10,7 +10,9 @@ from pathlib import Path
 
 from dbt.cli.main import dbtRunner
 
+from expectations.validate import write_schema_files
 from ingest.config import REPO_ROOT, Paths
+from ingest.contracts import CONTRACTS
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 
@@ -59,6 +61,8 @@ def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in (target, target.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)  # every build starts from an empty candidate
+    for contract in CONTRACTS:
+        write_schema_files(paths, contract)  # an entity that never loaded yet reads as empty, not as an error
     started = time.perf_counter()
     outcome = dbt(["build", "--quiet"], paths, target)
     result = BuildResult(candidate=target, seconds=round(time.perf_counter() - started, 2))
