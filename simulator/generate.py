@@ -51,7 +51,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     members["fullwidth"] = q.flags(rng, n, mess.fullwidth_digits)
     members["lower_x"] = q.flags(rng, n, mess.lowercase_x) & members["id_number"].str.endswith("X")
     members["no_phone"] = q.flags(rng, n, mess.member_without_phone)
-    members["dirty_rule"] = np.where(q.flags(rng, n, mess.bad_id_checksum), "id_number:valid_id_number", "")
+    members["dirty_rule"] = np.where(q.exactly(rng, n, mess.bad_id_checksum), "id_number:valid_id_number", "")
 
     residents = persons.copy()
     residents.insert(0, "resident_id", [f"JM{i:09d}" for i in range(len(residents))])
@@ -70,7 +70,9 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     cases, steps, orders = case_gen.generate(rng, preset, start, days, grids, persons, workers)
     variant = q.flags(rng, len(cases), mess.grid_code_variant)
     cases["style"] = np.where(variant, rng.integers(1, 3, len(cases)), 0)
-    cases["dirty_rule"] = np.where(q.flags(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", "")
+    cases["dirty_rule"] = np.where(
+        q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
+    )
     return World(preset, start, days, grids, persons, orgs, members, residents, workers, cases, steps, orders)
 
 
@@ -97,7 +99,10 @@ def write_day(world: World, day: int, out: Path) -> None:
 
 
 def write_truth(world: World, out: Path) -> None:
-    """What really is, as of the end of the last simulated day: identities, dirty rows, cases."""
+    """What really is, as of the end of the last simulated day: identities, dirty rows, cases.
+
+    ``person_records.first_day`` is the simulated day (0-based) a record first appears in its system's drops.
+    """
     folder = out / "truth"
     folder.mkdir(parents=True, exist_ok=True)
     last = world.days - 1
@@ -115,6 +120,7 @@ def write_truth(world: World, out: Path) -> None:
                     "record_key": members["member_id"],
                     "person_id": members["person_id"],
                     "dirty_rule": members["dirty_rule"],
+                    "first_day": members["arrival_day"],
                 }
             ),
             pd.DataFrame(
@@ -124,6 +130,7 @@ def write_truth(world: World, out: Path) -> None:
                     "record_key": world.residents.loc[world.residents["arrival_day"] <= last, "resident_id"],
                     "person_id": persons["person_id"].values,
                     "dirty_rule": "",
+                    "first_day": persons["arrival_day"].values,
                 }
             ),
             pd.DataFrame(
@@ -133,6 +140,7 @@ def write_truth(world: World, out: Path) -> None:
                     "record_key": world.workers["worker_id"],
                     "person_id": world.workers["person_id"],
                     "dirty_rule": "",
+                    "first_day": 0,
                 }
             ),
         ],

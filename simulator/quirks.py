@@ -59,3 +59,11 @@ def grid_code_text(code: str, style: int) -> str:
 
 def flags(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     return rng.random(n) < rate
+
+
+def exactly(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
+    """A fixed share of rows (at least one when ``rate`` > 0), so every preset carries each dirty kind."""
+    chosen = np.zeros(n, dtype=bool)
+    if n and rate > 0:
+        chosen[rng.choice(n, size=max(1, round(rate * n)), replace=False)] = True
+    return chosen
