@@ -22,29 +22,26 @@ def _meta(rule: str, severity: str) -> dict:
     return {"rule": rule, "severity": severity}
 
 
+# Events in order, which a contract's column list cannot express: entity → (later, earlier) timestamps.
+EVENT_ORDER = {
+    "city.cases": ("closed_at", "reported_at"),
+    "gov.hotline_orders": ("completed_at", "received_at"),
+}
+
+
 def _domain_rules(contract: Contract) -> list[gxe.Expectation]:
-    """Rules a contract's column list cannot express: order of events, cross-column logic."""
-    if contract.key == "city.cases":
-        return [
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="closed_at",
-                column_B="reported_at",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                meta=_meta("closed_at:after_reported_at", WARNING),
-            )
-        ]
-    if contract.key == "gov.hotline_orders":
-        return [
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="completed_at",
-                column_B="received_at",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                meta=_meta("completed_at:after_received_at", WARNING),
-            )
-        ]
-    return []
+    if contract.key not in EVENT_ORDER:
+        return []
+    later, earlier = EVENT_ORDER[contract.key]
+    return [
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=later,
+            column_B=earlier,
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta(f"{later}:after_{earlier}", WARNING),
+        )
+    ]
 
 
 def expectations_for(contract: Contract) -> list[gxe.Expectation]:

@@ -67,6 +67,20 @@ def _keep_raw(files: list[Path], folder: Path) -> None:
             os.replace(tmp, target)
 
 
+def batch_for(contract: Contract, load_date: date, files: list[Path], digest: str) -> manifest.Batch:
+    """A new manifest record; its id is derived from the bytes, so the same extract gets the same id."""
+    return manifest.Batch(
+        batch_id=f"{contract.entity}-{load_date:%Y%m%d}-{digest[:12]}",
+        system=contract.system,
+        entity=contract.entity,
+        load_date=load_date.isoformat(),
+        contract_version=contract.version,
+        files=[f.name for f in files],
+        checksum=digest,
+        status="landing",
+    )
+
+
 def land(contract: Contract, load_date: date, paths: Paths | None = None) -> LandResult:
     paths = paths or Paths.from_env()
     drop = paths.drop_dir(contract.system, load_date)
@@ -83,31 +97,13 @@ def land(contract: Contract, load_date: date, paths: Paths | None = None) -> Lan
     previous = manifest.find_checksum(paths.manifest, contract.system, contract.entity, digest)
     if previous is not None:
         # The same bytes again on another day (an unchanged snapshot, a file sent twice): record it, load nothing.
-        duplicate = manifest.Batch(
-            batch_id=f"{contract.entity}-{load_date:%Y%m%d}-{digest[:12]}",
-            system=contract.system,
-            entity=contract.entity,
-            load_date=load_date.isoformat(),
-            contract_version=contract.version,
-            files=[f.name for f in files],
-            checksum=digest,
-            status="duplicate",
-            message=f"same bytes as batch {previous.batch_id} of {previous.load_date}; nothing loaded",
-            landed_at=manifest.now(),
-        )
+        duplicate = batch_for(contract, load_date, files, digest)
+        duplicate.status, duplicate.landed_at = "duplicate", manifest.now()
+        duplicate.message = f"same bytes as batch {previous.batch_id} of {previous.load_date}; nothing loaded"
         manifest.write(paths.manifest, duplicate)
         return LandResult(duplicate, already_landed=True)
 
-    batch = manifest.Batch(
-        batch_id=f"{contract.entity}-{load_date:%Y%m%d}-{digest[:12]}",
-        system=contract.system,
-        entity=contract.entity,
-        load_date=load_date.isoformat(),
-        contract_version=contract.version,
-        files=[f.name for f in files],
-        checksum=digest,
-        status="landing",
-    )
+    batch = batch_for(contract, load_date, files, digest)
     try:
         parsed = parse(read_extract(files, contract), contract, where=str(drop))
     except ExtractError as err:
