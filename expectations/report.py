@@ -23,7 +23,6 @@ from ingest.contracts import CONTRACTS, Contract
 from ingest.landing import write_text_atomic
 
 VERDICTS = ("pass", "warn", "fail")  # from best to worst
-LOADED = ("accepted", "duplicate")  # statuses whose data reached the warehouse (a duplicate: already there)
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def _entity(paths: Paths, contract: Contract, load_date: date, docs: data_docs.N
         "status": status,
         "verdict": _worst(
             [
-                "pass" if status in LOADED else "fail",
+                "pass" if status in manifest.LOADED_STATUSES else "fail",
                 "warn" if drift or (batch and batch.rows_quarantined) else "pass",
                 *(r["verdict"] for r in rules),
             ]
@@ -116,5 +115,7 @@ def write_report(load_date: date, paths: Paths | None = None) -> QualityReport:
     summary = quality_summary(load_date, paths, data_docs.build_night(load_date, paths))
     report = report_for(load_date, paths)
     write_text_atomic(json.dumps(summary, ensure_ascii=False, indent=2), report.json)
-    write_text_atomic(pages.render("quality_summary.html.j2", s=summary, loaded=LOADED), report.html)
+    write_text_atomic(
+        pages.render("quality_summary.html.j2", s=summary, loaded=manifest.LOADED_STATUSES), report.html
+    )
     return report

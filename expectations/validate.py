@@ -161,7 +161,7 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     batch = manifest.latest(paths.manifest, contract.system, contract.entity, load_date)
     if batch is None:
         raise LookupError(f"{contract.key}: nothing landed for {load_date}; run the landing step first")
-    if batch.status in ("accepted", "duplicate"):
+    if batch.status in manifest.LOADED_STATUSES:
         return batch  # already validated (or nothing new to validate): a rerun changes nothing
     started = time.perf_counter()
     table = pq.read_table(partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet")

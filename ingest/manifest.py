@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+# Statuses of a batch whose data reached the accepted area (a duplicate's data is already there).
+LOADED_STATUSES = ("accepted", "duplicate")
+
 
 @dataclass
 class Batch:

@@ -27,16 +27,13 @@ from warehouse.summary import record, summarise
 log = logging.getLogger(__name__)
 
 
-LOADED = ("accepted", "duplicate")
-
-
 def unloaded_entities(load_date: date, paths: Paths) -> list[str]:
     """Source entities with no accepted batch for the night (missing, failed to land, or rejected)."""
     return [
         c.key
         for c in CONTRACTS
         if (batch := manifest.latest(paths.manifest, c.system, c.entity, load_date)) is None
-        or batch.status not in LOADED
+        or batch.status not in manifest.LOADED_STATUSES
     ]
 
 

@@ -92,7 +92,7 @@ def raise_if_incomplete(summary: dict) -> None:
     problems = [
         f"{e['source_entity']}: {e['status']} — {e.get('message', '')}"
         for e in summary["entities"]
-        if e["status"] not in ("accepted", "duplicate")  # the statuses of a loaded batch
+        if e["status"] not in manifest.LOADED_STATUSES
     ]
     if not summary["published"]:
         problems.append("the warehouse was not published; yesterday's stays in place")
