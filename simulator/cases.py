@@ -131,6 +131,7 @@ def generate(
                     "order_no": order_no,
                     "received_at": received,
                     "caller_phone": caller["phone"],
+                    "caller_person_id": caller["person_id"],
                     "order_type": str(rng.choice(["咨询", "求助", "投诉", "举报", "建议", "表扬"])),
                     "category": category,
                     "community_code": caller["community_code"],

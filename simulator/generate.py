@@ -111,6 +111,7 @@ def write_truth(world: World, out: Path) -> None:
     persons.drop(columns=["arrival_day"]).to_parquet(folder / "persons.parquet", index=False)
 
     members = world.members[world.members["arrival_day"] <= last]
+    orders = world.orders[world.orders["received_at"] < cutoff]
     records = pd.concat(
         [
             pd.DataFrame(
@@ -143,13 +144,22 @@ def write_truth(world: World, out: Path) -> None:
                     "first_day": 0,
                 }
             ),
+            pd.DataFrame(
+                {
+                    "system": "gov",
+                    "entity": "hotline_callers",
+                    "record_key": orders["order_no"],
+                    "person_id": orders["caller_person_id"],
+                    "dirty_rule": "",
+                    "first_day": [(t.date() - world.start).days for t in orders["received_at"]],
+                }
+            ),
         ],
         ignore_index=True,
     )
     records.to_parquet(folder / "person_records.parquet", index=False)
 
     reported = world.cases[world.cases["reported_at"] < cutoff]
-    orders = world.orders[world.orders["received_at"] < cutoff]
     forwarded = orders["forwarded_case_no"].ne("") & (orders["forwarded_at"] < cutoff)
     unified = pd.concat(
         [
