@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date, timedelta
+from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from ingest.config import Paths
+from warehouse.identity_quality import measure_warehouse
 from warehouse.night import run_night
 from warehouse.summary import print_summary, raise_if_incomplete
 
@@ -82,6 +84,30 @@ def status_cmd(load_date: str = typer.Option(None, "--date", help="A night (defa
     console.print(
         f"published warehouse: {paths.warehouse} ({'present' if paths.warehouse.exists() else 'absent'})"
     )
+
+
+@app.command("identity-quality")
+def identity_quality_cmd(
+    truth: Path = typer.Option(None, help="The simulator's truth folder (default: <drops>/truth)."),
+    warehouse: Path = typer.Option(None, help="The warehouse to score (default: the published one)."),
+    out: Path = typer.Option(None, help="Where to write the JSON (default: reports/identity_quality.json)."),
+) -> None:
+    """Precision and recall of person resolution against the simulator's truth, over record pairs."""
+    paths = Paths.from_env()
+    warehouse = warehouse or paths.warehouse
+    out = out or paths.reports / "identity_quality.json"
+    quality = measure_warehouse(warehouse, truth or paths.drops / "truth", out)
+    console.print(
+        f"precision {quality.precision:.4f}  recall {quality.recall:.4f}  F1 {quality.f1:.4f}  "
+        f"over {quality.true_pairs} true / {quality.predicted_pairs} predicted pairs"
+    )
+    console.print(
+        f"{quality.persons} persons → {quality.person_keys} keys: {quality.persons_exact} exact, "
+        f"{quality.persons_split} split, {quality.keys_merged} keys merging persons; "
+        f"{quality.records_scored} records scored, {quality.records_only_in_warehouse} only in the "
+        f"warehouse, {quality.records_only_in_truth} only in the truth"
+    )
+    console.print(f"written to {out}")
 
 
 if __name__ == "__main__":
