@@ -120,7 +120,7 @@ def gov(
     records = [
         {
             "residentId": r.resident_id,
-            "name": r.full_name,
+            "name": q.traditional(r.full_name) if r.traditional else r.full_name,
             "gender": r.gender,
             "birthDate": q.date_text(r.birth_date, r.style),
             "idCard": q.masked_id(r.id_number) if r.masked else r.id_number,

@@ -34,6 +34,8 @@ class World:
 
 def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messiness) -> World:
     rng = np.random.default_rng(seed)
+    # Identity quirks draw from their own stream, so turning them up or down leaves the rest of the city as is.
+    identity_rng = np.random.default_rng([seed, 1])
     streets, communities, grids = places.build(preset)
     persons = people.build(rng, preset.persons, communities, start, days)
     per_community = persons.groupby("community_code").size()
@@ -57,6 +59,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     residents.insert(0, "resident_id", [f"JM{i:09d}" for i in range(len(residents))])
     residents["masked"] = q.flags(rng, len(residents), mess.masked_id)
     residents["style"] = rng.integers(0, 4, len(residents))
+    residents["traditional"] = q.exactly(identity_rng, len(residents), mess.traditional_name)
     residents["updated_at"] = [
         datetime.combine(start + timedelta(days=int(d)), datetime.min.time()) + timedelta(hours=1)
         for d in residents["arrival_day"]
@@ -64,6 +67,8 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
 
     workers = party.grid_workers(rng, persons, grids, preset.part_time_workers_per_grid)
     workers = workers.merge(persons[["person_id", "full_name", "phone"]], on="person_id")
+    work_phone = q.exactly(identity_rng, len(workers), mess.worker_work_phone)
+    workers["phone"] = np.where(work_phone, q.work_phones(identity_rng, len(workers)), workers["phone"])
     variant = q.flags(rng, len(workers), mess.grid_code_variant)
     workers["style"] = np.where(variant, rng.integers(1, 3, len(workers)), 0)
 

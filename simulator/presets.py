@@ -36,5 +36,7 @@ class Messiness:
     masked_id: float = 0.3  # gov: resident ID numbers masked as 210202********123X
     member_without_phone: float = 0.05  # party: no mobile on file
     grid_code_variant: float = 0.1  # city: grid codes with separators or without leading zeros
+    traditional_name: float = 0.03  # gov: resident name typed in traditional characters (杨伟 → 楊偉)
+    worker_work_phone: float = 0.2  # city: grid worker registered with a work phone no other system knows
     bad_id_checksum: float = 0.02  # dirty — party: ID number with a wrong check character
     bad_reported_at: float = 0.02  # dirty — city: a case whose report time cannot be read

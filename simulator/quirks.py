@@ -9,6 +9,13 @@ import numpy as np
 _FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 
+# Traditional forms of simplified characters common in the simulated names (a clerk's IME set to 繁體).
+_TRADITIONAL = str.maketrans(
+    "伟丽军艳涛华国红辉鹏飞杨黄赵刘陈吴郑张马孙罗韩冯邓许苏叶",
+    "偉麗軍艷濤華國紅輝鵬飛楊黃趙劉陳吳鄭張馬孫羅韓馮鄧許蘇葉",
+)
+
+
 def fullwidth(value: str) -> str:
     return value.translate(_FULLWIDTH)
 
@@ -39,6 +46,15 @@ def masked_id(value: str) -> str:
 def wrong_check_digit(value: str) -> str:
     options = [c for c in "0123456789X" if c != value[-1]]
     return value[:-1] + options[sum(map(ord, value)) % len(options)]
+
+
+def traditional(name: str) -> str:
+    return name.translate(_TRADITIONAL)
+
+
+def work_phones(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Mobiles on the 147 data-card range, which the persons' own phones never use."""
+    return np.array([f"147{x:08d}" for x in rng.choice(10**8, n, replace=False)])
 
 
 def phone_text(e164_digits: str, style: int) -> str:
