@@ -9,6 +9,8 @@
    seeded random sampling and its m-probabilities from expectation maximisation on the night's own records.
 3. Pairs at or above ``MATCH_THRESHOLD`` join their records, strongest first; a join that would put two
    different ID numbers in one person is refused.
+4. A grid worker still alone joins the one resident of their grid's community with the same name, if only
+   one resident there has it (``NAMESAKES_SQL``).
 
 Each record's person is named by an anchor — ``id:<ID number>``, else ``tel:<phone>``, else ``rec:<record>`` —
 that dbt turns into the keyed pseudonym. Anchors carry personal data: the result stays in the internal
@@ -29,6 +31,10 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 MATCH_THRESHOLD = 0.95
 SAMPLING_SEED = 20261101
 U_SAMPLE_PAIRS = 1e6
+# Share of people who give a phone that someone else also gives (a family's shared mobile).
+SHARED_PHONE_SHARE = 0.01
+# Share of a person's records that carry a different phone from the rest.
+OTHER_PHONE_SHARE = 0.1
 
 # What Splink compares, one row per record: the ID number only where it is full, and its visible ends.
 FEATURES_SQL = """
@@ -57,23 +63,46 @@ class ScoredPair:
     probability: float
 
 
-def _agreement_with_fixed_m(column: str, agree: float) -> cl.CustomComparison:
-    """Agree/disagree with a set share of true matches agreeing.
+def _agreement(column: str, m_agree: float, u_agree: float | None = None) -> cl.CustomComparison:
+    """Agree/disagree with a set share of true matches agreeing, and optionally of non-matches too.
 
-    Expectation maximisation cannot learn these here: the pairs where both sides carry the column (two
-    residents) are almost never the same person, so the share would collapse to zero and stop training.
+    Expectation maximisation cannot learn the matches' share here: the pairs where both sides carry a
+    community or gender are two residents, almost never one person; and on a clean night every match it
+    sees shares a phone, which would make one changed phone veto any link.
     """
+    agree, other = cll.ExactMatchLevel(column), cll.ElseLevel()
+    if u_agree is None:
+        agree, other = (
+            agree.configure(m_probability=m_agree, fix_m_probability=True),
+            other.configure(m_probability=1 - m_agree, fix_m_probability=True),
+        )
+    else:
+        agree = agree.configure(
+            m_probability=m_agree, fix_m_probability=True, u_probability=u_agree, fix_u_probability=True
+        )
+        other = other.configure(
+            m_probability=1 - m_agree,
+            fix_m_probability=True,
+            u_probability=1 - u_agree,
+            fix_u_probability=True,
+        )
     return cl.CustomComparison(
-        output_column_name=column,
-        comparison_levels=[
-            cll.NullLevel(column),
-            cll.ExactMatchLevel(column).configure(m_probability=agree, fix_m_probability=True),
-            cll.ElseLevel().configure(m_probability=1 - agree, fix_m_probability=True),
-        ],
+        output_column_name=column, comparison_levels=[cll.NullLevel(column), agree, other]
     )
 
 
-def _settings() -> SettingsCreator:
+def _phone(records: int) -> cl.CustomComparison:
+    """Phone agreement, with its chances set rather than estimated.
+
+    A phone is nearly unique, so random pairs that share one are almost all the same person: sampling would
+    put its non-match chance at about the match rate itself and leave a shared phone at even odds. Among
+    different persons it is the shared-phone share spread over everyone else; among records of one person
+    some carry another phone (a work mobile, a changed number).
+    """
+    return _agreement("phone", m_agree=1 - OTHER_PHONE_SHARE, u_agree=SHARED_PHONE_SHARE / max(records, 1))
+
+
+def _settings(records: int) -> SettingsCreator:
     visible_id = cl.CustomComparison(
         output_column_name="id_number",
         comparison_levels=[
@@ -91,9 +120,9 @@ def _settings() -> SettingsCreator:
             visible_id,
             cl.JaroWinklerAtThresholds("full_name", [0.8]).configure(term_frequency_adjustments=True),
             cl.ExactMatch("birth_date"),
-            _agreement_with_fixed_m("gender", agree=0.99),
-            cl.ExactMatch("phone"),
-            _agreement_with_fixed_m("community_code", agree=0.9),
+            _agreement("gender", m_agree=0.99),
+            _phone(records),
+            _agreement("community_code", m_agree=0.9),
         ],
         blocking_rules_to_generate_predictions=[
             f"l.birth_date = r.birth_date and {UNSETTLED}",
@@ -107,7 +136,7 @@ def _settings() -> SettingsCreator:
 def score_pairs(features: pd.DataFrame) -> list[ScoredPair]:
     """Train the model on ``features`` and return the pairs it scores at or above the threshold."""
     db = DuckDBAPI(duckdb.connect())
-    linker = Linker(db.register(features), _settings(), log_level=logging.ERROR)
+    linker = Linker(db.register(features), _settings(len(features)), log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("phone"), block_on("full_name", "birth_date")], recall=0.9
     )
@@ -121,8 +150,11 @@ def score_pairs(features: pd.DataFrame) -> list[ScoredPair]:
     ]
 
 
-def cluster(features: pd.DataFrame, pairs: list[ScoredPair]) -> pd.DataFrame:
-    """Join records by ID number, then by the scored pairs strongest first, never across two ID numbers."""
+def cluster(
+    features: pd.DataFrame, pairs: list[ScoredPair], namesakes: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Join records by ID number, then by the scored pairs strongest first, never across two ID numbers;
+    then each grid worker still alone to its one namesake resident in ``namesakes`` (worker → resident)."""
     node = {
         r.record_id: f"id:{r.full_id}" if pd.notna(r.full_id) else f"rec:{r.record_id}"
         for r in features.itertuples()
@@ -146,17 +178,38 @@ def cluster(features: pd.DataFrame, pairs: list[ScoredPair]) -> pd.DataFrame:
         for record in (pair.left, pair.right):
             joined_at.setdefault(record, pair.probability)
 
+    by_namesake = {w for w in (namesakes or {}) if w not in joined_at}
+    for worker in sorted(by_namesake):
+        parent[root(node[worker])] = root(node[namesakes[worker]])
+
     out = features[["record_source", "record_key", "record_id", "full_id", "phone"]].copy()
     out["cluster"] = [root(node[r]) for r in out["record_id"]]
     phones = out.groupby("cluster")["phone"].transform("min")
     first = out.groupby("cluster")["record_id"].transform("min")
-    cluster_id = out["cluster"].map(id_of)
+    cluster_id = out["cluster"].map(lambda n: id_of[n])
     out["person_anchor"] = ("id:" + cluster_id).fillna("tel:" + phones).fillna("rec:" + first)
     out["match_probability"] = out["record_id"].map(joined_at)
     out["resolved_by"] = "single"
     out.loc[out["match_probability"].notna(), "resolved_by"] = "model"
+    out.loc[out["record_id"].isin(by_namesake), "resolved_by"] = "namesake_in_community"
     out.loc[out["full_id"].notna(), "resolved_by"] = "id_number"
     return out[["record_source", "record_key", "person_anchor", "resolved_by", "match_probability"]]
+
+
+# A grid worker lives in the community of their grid. One the model cannot link (their phone is a work
+# mobile no other system knows, and a name and community are too common to reach the threshold) is the
+# resident of that community with the same name, when exactly one resident there has it.
+NAMESAKES_SQL = """
+select w.record_id as worker, min(r.record_id) as resident
+from features as w
+join features as r
+    on r.record_source = 'gov.residents'
+    and r.full_name = w.full_name
+    and r.community_code = w.community_code
+where w.record_source = 'city.grid_workers'
+group by w.record_id
+having count(*) = 1
+"""
 
 
 def resolve(records: pd.DataFrame) -> pd.DataFrame:
@@ -166,4 +219,6 @@ def resolve(records: pd.DataFrame) -> pd.DataFrame:
     features = con.sql(FEATURES_SQL).df()
     unsettled = features["full_id"].isna().sum()
     pairs = score_pairs(features) if unsettled and len(features) > 1 else []
-    return cluster(features, pairs)
+    con.register("features", features)
+    namesakes = dict(con.sql(NAMESAKES_SQL).fetchall())
+    return cluster(features, pairs, namesakes)

@@ -1,0 +1,102 @@
+"""Person resolution against the simulator's truth, and the scoring that judges it."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+from typer.testing import CliRunner
+
+from warehouse.cli import app
+from warehouse.identity_quality import measure, measure_warehouse
+from warehouse.person_resolution import ScoredPair, cluster
+
+
+def _records(rows: list[tuple[str, str]], column: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        [("gov.residents", key, value) for key, value in rows],
+        columns=["record_source", "record_key", column],
+    )
+
+
+def test_pairwise_scores_count_a_merge_and_a_split():
+    truth = _records([("r1", "A"), ("r2", "A"), ("r3", "A"), ("r4", "B"), ("r5", "C")], "person_id")
+    predicted = _records([("r1", "k1"), ("r2", "k1"), ("r3", "k2"), ("r4", "k2"), ("r6", "k3")], "person_key")
+    quality = measure(predicted, truth)
+    assert (quality.true_pairs, quality.predicted_pairs, quality.correct_pairs) == (3, 2, 1)
+    assert quality.precision == 0.5
+    assert quality.recall == round(1 / 3, 6)
+    assert (quality.persons, quality.person_keys, quality.persons_exact) == (2, 2, 0)
+    assert (quality.persons_split, quality.keys_merged) == (1, 1)
+    assert (quality.records_scored, quality.records_only_in_warehouse, quality.records_only_in_truth) == (
+        4,
+        1,
+        1,
+    )
+
+
+def test_a_record_without_id_joins_its_strongest_match_and_never_two_id_numbers():
+    features = pd.DataFrame(
+        {
+            "record_source": ["party.members", "gov.residents", "city.grid_workers", "gov.hotline_callers"],
+            "record_key": ["M1", "R1", "W1", "O1"],
+            "full_id": ["210202198001010011", "210202197502020022", None, None],
+            "phone": ["+8613800000001", "+8613800000002", "+8614700000003", "+8614700000003"],
+        }
+    )
+    features["record_id"] = features["record_source"] + "|" + features["record_key"]
+    worker, caller = "city.grid_workers|W1", "gov.hotline_callers|O1"
+    pairs = [
+        ScoredPair(worker, "gov.residents|R1", 0.97),
+        ScoredPair(worker, "party.members|M1", 0.99),
+        ScoredPair(caller, worker, 0.96),
+    ]
+    links = cluster(features, pairs, {worker: "gov.residents|R1"}).set_index("record_key")
+    assert links.loc["W1", "person_anchor"] == links.loc["O1", "person_anchor"] == "id:210202198001010011"
+    assert links.loc["R1", "person_anchor"] == "id:210202197502020022"
+    assert list(links["resolved_by"]) == ["id_number", "id_number", "model", "model"]
+    assert links.loc["O1", "match_probability"] == 0.96
+
+
+def test_resolution_on_tiny_reaches_precision_and_recall_of_099(nightly_run, truth):
+    quality = measure_warehouse(nightly_run.paths.warehouse, truth.folder)
+    assert quality.records_only_in_warehouse == 0
+    assert quality.records_scored > quality.persons  # persons with several records are there to resolve
+    assert quality.precision >= 0.99, quality
+    assert quality.recall >= 0.99, quality
+
+
+def test_workers_known_by_a_work_phone_are_found_by_name_and_community(nightly_run, truth):
+    """Their phone is in no other system: only their name and their grid's community lead to their person."""
+    with duckdb.connect(str(nightly_run.paths.warehouse), read_only=True) as con:
+        workers = con.sql(
+            "select record_key, resolved_by, person_key from intermediate.int_person_identities "
+            "where record_source = 'city.grid_workers' and phone like '+86147%'"
+        ).df()
+        others = con.sql(
+            "select person_key from intermediate.int_person_identities where record_source = 'gov.residents'"
+        ).df()
+    assert len(workers) >= 1
+    assert set(workers["resolved_by"]) <= {"model", "namesake_in_community"}
+    assert set(workers["person_key"]) <= set(others["person_key"])
+
+
+def test_identity_quality_command_prints_and_writes_the_scores(nightly_run, truth, tmp_path):
+    out = tmp_path / "identity_quality.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "identity-quality",
+            "--truth",
+            str(truth.folder),
+            "--warehouse",
+            str(nightly_run.paths.warehouse),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text())
+    assert f"precision {written['precision']:.4f}" in result.output
+    assert written["persons"] == truth.summary["persons"]
