@@ -135,7 +135,8 @@ def _settings(records: int) -> SettingsCreator:
 
 def score_pairs(features: pd.DataFrame) -> list[ScoredPair]:
     """Train the model on ``features`` and return the pairs it scores at or above the threshold."""
-    db = DuckDBAPI(duckdb.connect())
+    # One thread: sums over pairs then add up in one order, so a rerun of a night gives the same model.
+    db = DuckDBAPI(duckdb.connect(config={"threads": 1}))
     linker = Linker(db.register(features), _settings(len(features)), log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("phone"), block_on("full_name", "birth_date")], recall=0.9
@@ -145,7 +146,7 @@ def score_pairs(features: pd.DataFrame) -> list[ScoredPair]:
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     scored = linker.inference.predict(threshold_match_probability=MATCH_THRESHOLD).as_pandas_dataframe()
     return [
-        ScoredPair(row.record_id_l, row.record_id_r, float(row.match_probability))
+        ScoredPair(row.record_id_l, row.record_id_r, round(float(row.match_probability), 6))
         for row in scored.itertuples()
     ]
 
