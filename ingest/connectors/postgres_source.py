@@ -94,9 +94,7 @@ def describe(dsn: str) -> str:
         parts = conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
         return "(an unreadable connection string)"
-    return " ".join(
-        f"{k}={v}" for k, v in parts.items() if k in ("host", "hostaddr", "port", "dbname", "user")
-    )
+    return " ".join(f"{k}={parts[k]}" for k in ("host", "hostaddr", "port", "dbname", "user") if parts.get(k))
 
 
 def extract_city_entity(
@@ -141,12 +139,12 @@ def extract_city_entity(
     except psycopg.OperationalError as err:
         raise CityDbError(
             f"city DB ({describe(dsn)}) unreachable while extracting {contract.key} for {load_date}: "
-            f"{str(err).strip()}; nothing was delivered and the watermark was not moved, so a retry loses nothing"
+            f"{_one_line(err)}; nothing was delivered and the watermark was not moved, so a retry loses nothing"
         ) from err
     except psycopg.Error as err:
         raise CityDbError(
             f"city DB ({describe(dsn)}), table {table_name(contract)!r}: cannot extract {contract.key} "
-            f"v{contract.version} for {load_date}: {str(err).strip()}"
+            f"v{contract.version} for {load_date}: {_one_line(err)}"
         ) from err
     extracted.seconds = round(time.perf_counter() - started, 3)
     log.info(
@@ -231,6 +229,10 @@ def _stream(
         rows=extracted.rows,
         window=[since.isoformat() if since else None, until.isoformat() if until else None],
     )
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())
 
 
 def _text(value) -> str:
