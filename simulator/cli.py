@@ -108,10 +108,14 @@ def load_db_cmd(
         raise typer.BadParameter(f"no city drops in {drops / 'city'} up to {through or 'the last day'}")
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task("applying city days", total=len(days))
-        applied = load_through(dsn, drops, last, on_day=lambda day, new: progress.advance(bar))
+        applied = load_through(dsn, drops, last, on_day=lambda day: progress.advance(bar))
     console.print(
         f"[green]front-end DB[/] now holds the city system through {days[-1]}; "
-        f"applied {', '.join(map(str, applied)) or 'nothing new'}"
+        + (
+            f"applied {len(applied)} day(s), {applied[0]} to {applied[-1]}"
+            if applied
+            else "applied nothing new"
+        )
     )
 
 

@@ -115,11 +115,11 @@ def load_through(
     dsn: str,
     drops: Path,
     through: date | None = None,
-    on_day: Callable[[date, bool], None] = lambda d, n: None,
+    on_day: Callable[[date], None] = lambda day: None,
 ) -> list[date]:
     """Apply every day of ``drops/city/`` up to ``through`` (default: all) not applied yet; returns those applied.
 
-    ``on_day(day, applied)`` is called after each day, for progress display.
+    ``on_day(day)`` is called after each day, for progress display.
     """
     applied = []
     with psycopg.connect(dsn) as con:
@@ -135,5 +135,5 @@ def load_through(
                 con.execute("insert into sim_loaded_days values (%s, %s)", (day, datetime.now(SHANGHAI)))
                 con.commit()
                 applied.append(day)
-            on_day(day, day not in done)
+            on_day(day)
     return applied

@@ -118,7 +118,10 @@ def nights(city_db_env, tiny_drops) -> Nights:
 
 
 def test_load_db_advances_the_front_end_db_one_day_at_a_time(nights, tiny_drops):
-    assert all(f"applied {night}" in out for night, out in zip(NIGHTS, nights.load_db_output, strict=True))
+    assert all(
+        f"applied 1 day(s), {night} to {night}" in out
+        for night, out in zip(NIGHTS, nights.load_db_output, strict=True)
+    )
     again = CliRunner().invoke(sim, ["load-db", "--drops", str(tiny_drops), "--dsn", nights.dsn])
     assert again.exit_code == 0 and "applied nothing new" in again.output
     with psycopg.connect(nights.dsn) as con:
