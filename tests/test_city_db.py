@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from ingest import manifest
 from ingest.config import Paths
-from ingest.connectors import watermark
+from ingest.connectors import postgres_source, watermark
 from ingest.connectors.postgres_source import DSN_ENV, CityDbError
 from ingest.contracts import for_system, get
 from ingest.landing import partition
@@ -250,3 +250,32 @@ def test_the_city_db_being_down_fails_clearly_and_loses_nothing(tiny_drops, city
     assert {k for (k,) in landed_keys(city_db_home, CASES, day2)} == {
         k for (k,) in dropped_keys(tiny_drops, CASES, day2)
     }
+
+
+def test_a_connection_lost_in_the_middle_of_an_extract_delivers_nothing(
+    pg, tiny_drops, city_db_home, monkeypatch
+):
+    dsn = pg.create_database("cut")
+    load_through(dsn, tiny_drops, START)
+    write_csv = postgres_source._WRITERS["csv"]
+
+    def cut_after_the_first_chunk(out, columns, records):
+        def cut():
+            for number, record in enumerate(records):
+                if number == 5:  # the server is gone while later chunks are still to come
+                    with psycopg.connect(dsn, autocommit=True) as admin:
+                        admin.execute(
+                            "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'gridfusion'"
+                        )
+                yield record
+
+        write_csv(out, columns, cut())
+
+    monkeypatch.setitem(postgres_source._WRITERS, "csv", cut_after_the_first_chunk)
+    with pytest.raises(
+        CityDbError, match=r"unreachable while extracting city.cases for 2026-11-01: .*terminat"
+    ):
+        postgres_source.extract_city_entity(CASES, START, city_db_home, dsn=dsn, chunk_rows=5)
+    assert not (city_db_home.drop_dir("city", START) / "cases.csv").exists()
+    assert list((city_db_home.drops / "city").iterdir()) == []  # no staging folder left behind either
+    assert watermark.nights(city_db_home.watermarks, "city", "cases") == []

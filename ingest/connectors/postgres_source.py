@@ -215,6 +215,7 @@ def _stream(
                 yield [_text(value) for value in values]
 
         write(out, columns, records())
+        con.commit()  # the read ends cleanly before the file is delivered, or nothing is delivered
 
     if recent:
         high_water = max(high_water or recent[-1][0], recent[-1][0])
