@@ -115,7 +115,8 @@ def load_db_cmd(
             f"applied {len(applied)} day(s), {applied[0]} to {applied[-1]}"
             if applied
             else "applied nothing new"
-        )
+        ),
+        soft_wrap=True,
     )
 
 
