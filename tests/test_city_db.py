@@ -279,3 +279,10 @@ def test_a_connection_lost_in_the_middle_of_an_extract_delivers_nothing(
     assert not (city_db_home.drop_dir("city", START) / "cases.csv").exists()
     assert list((city_db_home.drops / "city").iterdir()) == []  # no staging folder left behind either
     assert watermark.nights(city_db_home.watermarks, "city", "cases") == []
+
+
+def test_messages_name_the_database_but_never_its_password():
+    assert postgres_source.describe("postgresql://reader:s3cret@10.0.0.5:5433/frontend") == (
+        "host=10.0.0.5 port=5433 dbname=frontend user=reader"
+    )
+    assert "s3cret" not in postgres_source.describe("host=db user=reader password=s3cret dbname=frontend")
