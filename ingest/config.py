@@ -41,6 +41,11 @@ class Paths:
         return self.home / "landing" / "manifest"
 
     @property
+    def watermarks(self) -> Path:
+        """How far each database-sourced entity has been extracted, per night: ``<system>/<entity>/``."""
+        return self.home / "landing" / "watermarks"
+
+    @property
     def accepted(self) -> Path:
         return self.home / "accepted"
 

@@ -1,4 +1,5 @@
-"""``gridfusion-sim``: generate the three source systems' drops for a simulated city, and serve the gov API."""
+"""``gridfusion-sim``: generate the three source systems' drops for a simulated city, serve the gov API, and
+fill the city system's front-end database."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from ingest.config import Paths
 from simulator.generate import generate
@@ -83,6 +85,39 @@ def serve_cmd(
     finally:
         server.server_close()
         console.print(f"stopped; responses by status: {dict(sorted(server.counts.items()))}")
+
+
+@app.command("load-db")
+def load_db_cmd(
+    dsn: str = typer.Option(..., envvar="GRIDFUSION_CITY_DB_DSN", help="libpq connection string or URI."),
+    drops: Path = typer.Option(None, help="Drop folder to replay (default: $GRIDFUSION_HOME/drops)."),
+    through: str = typer.Option(
+        None, help="Last day to apply (YYYY-MM-DD; default: every day in the drops)."
+    ),
+) -> None:
+    """Fill the city system's front-end PostgreSQL DB from its drops, one transaction per day.
+
+    Days already applied are left alone, so the database can be advanced one day at a time.
+    """
+    from simulator.front_db import days_in, load_through
+
+    drops = drops or Paths.from_env().drops
+    last = date.fromisoformat(through) if through else None
+    days = [d for d in days_in(drops) if last is None or d <= last]
+    if not days:
+        raise typer.BadParameter(f"no city drops in {drops / 'city'} up to {through or 'the last day'}")
+    with Progress(console=console, transient=True) as progress:
+        bar = progress.add_task("applying city days", total=len(days))
+        applied = load_through(dsn, drops, last, on_day=lambda day: progress.advance(bar))
+    console.print(
+        f"[green]front-end DB[/] now holds the city system through {days[-1]}; "
+        + (
+            f"applied {len(applied)} day(s), {applied[0]} to {applied[-1]}"
+            if applied
+            else "applied nothing new"
+        ),
+        soft_wrap=True,
+    )
 
 
 @app.command("presets")

@@ -17,6 +17,7 @@ from expectations.report import write_report
 from expectations.validate import validate
 from ingest import manifest
 from ingest.config import Paths
+from ingest.connectors import postgres_source
 from ingest.connectors.gov_api import fetch_gov_extracts
 from ingest.contracts import CONTRACTS, Contract
 from ingest.landing import land
@@ -38,9 +39,14 @@ def unloaded_entities(load_date: date, paths: Paths) -> list[str]:
 
 
 def land_entity(contract: Contract, load_date: date, paths: Paths):
-    """Land an entity's extract; the gov system's is first fetched from its API when one is configured."""
+    """Land an entity's extract, first fetched from the gov API or the city DB when one is configured."""
     if contract.system == "gov" and os.environ.get("GRIDFUSION_GOV_API_URL"):
         fetch_gov_extracts(load_date, entities=[contract.entity], paths=paths)
+    if contract.system == "city" and os.environ.get(postgres_source.DSN_ENV):
+        extracted = postgres_source.extract_city_entity(contract, load_date, paths)
+        landed = land(contract, load_date, paths)
+        extracted.advance_watermark(paths)  # only once the batch has landed
+        return landed
     return land(contract, load_date, paths)
 
 

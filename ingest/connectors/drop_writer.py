@@ -1,16 +1,18 @@
-"""Put fetched pages into the drop layout, as if the source system had dropped them as files.
+"""Put fetched extracts into the drop layout, as if the source system had dropped them as files.
 
-Pages are staged in a hidden folder beside the day's folder while they arrive, and renamed into
-``drops/<system>/<date>/<entity>_page_<n>.json`` only once every page is in. A fetch that fails part way
-leaves the day's folder exactly as it was, so landing never sees part of an extract.
+Pages or files are staged in a hidden folder beside the day's folder while they arrive, and renamed into
+``drops/<system>/<date>/`` only once complete. A fetch that fails part way leaves the day's folder exactly
+as it was, so landing never sees part of an extract.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
 def page_name(entity: str, number: int) -> str:
@@ -33,3 +35,20 @@ def deliver_pages(folder: Path, entity: str, pages: Iterable[bytes]) -> list[Pat
         for name in names:
             os.replace(Path(staging) / name, folder / name)
     return [folder / name for name in names]
+
+
+@contextmanager
+def delivering(folder: Path, name: str, replaces: str) -> Iterator[BinaryIO]:
+    """Write one extract file; it appears as ``folder/name`` only if the block completes.
+
+    Files in ``folder`` matching the glob ``replaces`` (an earlier delivery of the same extract) are removed.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}-{name}-") as staging:
+        with open(Path(staging) / name, "wb") as out:
+            yield out
+        folder.mkdir(exist_ok=True)
+        for stale in folder.glob(replaces):
+            if stale.name != name:
+                stale.unlink()
+        os.replace(Path(staging) / name, folder / name)
