@@ -95,6 +95,17 @@ def land(contract: Contract, load_date: date, paths: Paths | None = None) -> Lan
     if same_day is not None and same_day.checksum == digest:
         return LandResult(same_day, already_landed=True)  # the same day rerun: nothing to do
     previous = manifest.find_checksum(paths.manifest, contract.system, contract.entity, digest)
+    if previous is not None and contract.extract == "incremental" and previous.rows_read > 0:
+        # A delta holds one day's changes: the same non-empty delta again is another day's file.
+        error = ExtractError(
+            drop,
+            f"same bytes as batch {previous.batch_id} of {previous.load_date}, a delta of "
+            f"{previous.rows_read} rows: a file of another day, not this day's changes; nothing loaded",
+        )
+        refused = batch_for(contract, load_date, files, digest)
+        refused.status, refused.message, refused.landed_at = "failed", str(error), manifest.now()
+        manifest.write(paths.manifest, refused)
+        raise error
     if previous is not None:
         # The same bytes again on another day (an unchanged snapshot, a file sent twice): record it, load nothing.
         duplicate = batch_for(contract, load_date, files, digest)
@@ -105,7 +116,8 @@ def land(contract: Contract, load_date: date, paths: Paths | None = None) -> Lan
 
     batch = batch_for(contract, load_date, files, digest)
     try:
-        parsed = parse(read_extract(files, contract), contract, where=str(drop))
+        where = files[0] if len(files) == 1 else drop
+        parsed = parse(read_extract(files, contract), contract, where=str(where))
     except ExtractError as err:
         batch.status, batch.message, batch.landed_at = "failed", str(err), manifest.now()
         manifest.write(paths.manifest, batch)

@@ -33,11 +33,14 @@ class ExtractError(ValueError):
 def detect_encoding(data: bytes, file: Path) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # e.g. Excel's "Unicode text" export
     try:
         data.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    _refuse_mixed(data, file)
     best = from_bytes(data).best()
     if best is None:
         raise ExtractError(file, "cannot detect the text encoding")
@@ -45,13 +48,54 @@ def detect_encoding(data: bytes, file: Path) -> str:
     return "gb18030" if best.encoding.lower() in {"gb2312", "gbk", "gb18030"} else best.encoding
 
 
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _refuse_mixed(data: bytes, file: Path) -> None:
+    """A file that is not UTF-8 as a whole but has UTF-8 lines was glued from two exports: refuse it, since
+    decoding it either way turns part of it into mojibake. (Chinese text in GBK is practically never valid
+    UTF-8, so a non-ASCII line that decodes as UTF-8 is UTF-8.)"""
+    lines = [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if not line.isascii()]
+    utf8 = next((n for n, line in lines if _is_utf8(line)), None)
+    if utf8 is not None:
+        other = next(n for n, line in lines if not _is_utf8(line))
+        raise ExtractError(file, f"mixed encodings: line {utf8} is UTF-8, line {other} is not")
+
+
+DELIMITERS = (",", "\t", ";", "|")
+
+
+def _delimiter(header_line: str, contract: Contract) -> str:
+    """The delimiter that splits the header into the contract's columns (Excel's text exports use tabs)."""
+    wanted = {c.source for c in contract.columns}
+    for delimiter in DELIMITERS:
+        if wanted <= {h.strip() for h in next(csv.reader([header_line], delimiter=delimiter))}:
+            return delimiter
+    return ","
+
+
 def read_csv(path: Path, contract: Contract) -> pd.DataFrame:
     data = path.read_bytes()
     if not data.strip():
         raise ExtractError(path, "file is empty")
-    encoding = detect_encoding(data, path)
-    text = data.decode(encoding)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    text = data.decode(detect_encoding(data, path))
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_delimiter(text.partition("\n")[0], contract), strict=True
+    )
+    rows: list[list[str]] = []
+    try:
+        rows.extend(reader)
+    except csv.Error as err:
+        raise ExtractError(
+            path, f"malformed CSV ({err}): an unbalanced quote or a cut-off file", row=len(rows)
+        ) from None
     header, body = rows[0], rows[1:]
     for number, row in enumerate(body, start=1):
         if len(row) != len(header):
@@ -75,18 +119,34 @@ def _dig(document: dict, path: tuple[str, ...], file: Path):
     return node
 
 
+def _load_json(path: Path, what: str = "JSON") -> dict:
+    data = path.read_bytes()
+    if not data.strip():
+        raise ExtractError(path, "file is empty")
+    try:
+        return json.loads(data.decode(detect_encoding(data, path)))
+    except json.JSONDecodeError as err:
+        raise ExtractError(path, f"invalid {what} ({err.msg})", row=err.lineno) from None
+
+
 def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
-    """Paged API responses: ``{"data": {"page": n, "pages": N, "records": [...]}}``, pages 1..N all present."""
-    frames, seen_pages, declared = [], [], None
+    """Paged API responses: ``{"data": {"page": n, "pages": N, "total": T, "records": [...]}}``.
+
+    Pages 1..N must all be present, each once, agreeing on N and T, and holding T records between them.
+    """
+    frames, seen_pages, declared, totals = [], [], {}, {}
     for path in paths:
-        try:
-            document = json.loads(path.read_bytes().decode(detect_encoding(path.read_bytes(), path)))
-        except json.JSONDecodeError as err:
-            raise ExtractError(path, f"invalid JSON ({err.msg})", row=err.lineno) from None
+        document = _load_json(path)
+        if document.get("code", 0) not in (0, "0", 200):
+            raise ExtractError(
+                path, f"the API answered an error: code {document['code']}, {document.get('msg')!r}"
+            )
         data = _dig(document, contract.json_records_path[:-1], path)
         records = _dig(document, contract.json_records_path, path)
         seen_pages.append(int(data.get("page", len(seen_pages) + 1)))
-        declared = int(data.get("pages", declared or 1))
+        declared[path.name] = int(data.get("pages", 1))
+        if "total" in data:
+            totals[path.name] = int(data["total"])
         frame = pd.DataFrame.from_records(records)
         frame = (
             frame.astype(object).where(frame.notna(), "").map(lambda v: v if isinstance(v, str) else str(v))
@@ -94,17 +154,28 @@ def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
         frame["_source_row"] = range(1, len(frame) + 1)
         frame["_source_file"] = path.name
         frames.append(frame)
-    missing = sorted(set(range(1, (declared or 0) + 1)) - set(seen_pages))
+    for name, counts in (("pages", declared), ("total", totals)):
+        if len(set(counts.values())) > 1:
+            raise ExtractError(paths[0].parent, f"the pages disagree on {name}: {counts}")
+    pages = next(iter(declared.values()), 0)
+    missing = sorted(set(range(1, pages + 1)) - set(seen_pages))
     if missing:
-        raise ExtractError(paths[0].parent, f"JSON pages {missing} of {declared} are missing")
+        raise ExtractError(paths[0].parent, f"JSON pages {missing} of {pages} are missing")
+    if sorted(seen_pages) != list(range(1, pages + 1)):
+        raise ExtractError(
+            paths[0].parent, f"JSON pages {sorted(seen_pages)} do not run 1..{pages} once each"
+        )
+    rows = sum(len(f) for f in frames)
+    if totals and rows != next(iter(totals.values())):
+        raise ExtractError(
+            paths[0].parent,
+            f"the pages declare a total of {next(iter(totals.values()))} records but hold {rows}",
+        )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def read_geojson(path: Path, contract: Contract) -> pd.DataFrame:
-    try:
-        document = json.loads(path.read_bytes())
-    except json.JSONDecodeError as err:
-        raise ExtractError(path, f"invalid GeoJSON ({err.msg})", row=err.lineno) from None
+    document = _load_json(path, "GeoJSON")
     if document.get("type") != "FeatureCollection":
         raise ExtractError(path, "GeoJSON is not a FeatureCollection")
     rows = []
