@@ -5,12 +5,18 @@ Importing this module registers the expectations with GX (its metric registry is
 
 from __future__ import annotations
 
+import json
 import re
 from typing import ClassVar
 
+import shapely
 from great_expectations.execution_engine import PandasExecutionEngine
-from great_expectations.expectations.expectation import ColumnMapExpectation
+from great_expectations.expectations.expectation import ColumnMapExpectation, MulticolumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
+from great_expectations.expectations.metrics.map_metric_provider import (
+    MulticolumnMapMetricProvider,
+    multicolumn_condition_partial,
+)
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
@@ -69,3 +75,52 @@ class ExpectColumnValuesToBeValidCnUscc(ColumnMapExpectation):
     map_metric = "column_values.valid_cn_uscc"
     success_keys = ("mostly",)
     library_metadata: ClassVar[dict] = {"tags": ["china", "stdnum"], "contributors": ["gridfusion"]}
+
+
+def is_valid_polygon(value: str) -> bool:
+    """A GeoJSON (multi)polygon that is valid as a shape (closed rings, no self-intersection: shapely) and
+    lies in longitude/latitude ranges (swapped coordinates put a Dalian grid at latitude 121)."""
+    try:
+        shape = shapely.geometry.shape(json.loads(value))
+    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.ShapelyError):
+        return False
+    if shape.geom_type not in ("Polygon", "MultiPolygon") or shape.is_empty or not shape.is_valid:
+        return False
+    west, south, east, north = shape.bounds
+    return -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+
+
+class ColumnValuesValidPolygon(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.valid_polygon"
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column, **kwargs):
+        return column.map(is_valid_polygon)
+
+
+class ExpectColumnValuesToBeValidPolygon(ColumnMapExpectation):
+    """Values are valid GeoJSON polygons in longitude/latitude."""
+
+    map_metric = "column_values.valid_polygon"
+    success_keys = ("mostly",)
+    library_metadata: ClassVar[dict] = {"tags": ["geometry", "shapely"], "contributors": ["gridfusion"]}
+
+
+class MulticolumnValuesInStepOrder(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.in_step_order"
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list, **kwargs):
+        """Columns (record, step number, time): no step happens before an earlier step of its record."""
+        record, step, when = column_list.columns
+        ordered = column_list.sort_values([record, step])
+        earlier = ordered.groupby(record)[when].transform(lambda t: t.cummax().shift())
+        return (earlier.isna() | (ordered[when] >= earlier)).reindex(column_list.index)
+
+
+class ExpectMulticolumnValuesToBeInStepOrder(MulticolumnMapExpectation):
+    """Within each record (a case), steps numbered later did not happen earlier."""
+
+    map_metric = "multicolumn_values.in_step_order"
+    success_keys = ("mostly",)
+    library_metadata: ClassVar[dict] = {"tags": ["workflow"], "contributors": ["gridfusion"]}

@@ -9,11 +9,18 @@ Every expectation carries ``meta.rule`` (a stable id such as ``id_number:valid_i
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from expectations.checks import ExpectColumnValuesToBeValidCnRic
+from expectations.checks import (
+    ExpectColumnValuesToBeValidCnRic,
+    ExpectColumnValuesToBeValidPolygon,
+    ExpectMulticolumnValuesToBeInStepOrder,
+)
 from ingest.contracts import Contract
+from ingest.parse import READ_TYPES
 
 CRITICAL, WARNING = "critical", "warning"
 
@@ -29,11 +36,26 @@ EVENT_ORDER = {
 }
 
 
+# Workflow steps that must happen in the order they are numbered: entity → (record, step number, time).
+STEP_ORDER = {"city.case_steps": ("case_no", "step_seq", "occurred_at")}
+
+# The column ``parse.unreadable`` adds for validation: the optional columns a row's source value failed for.
+UNREADABLE = "_unreadable"
+
+
 def _domain_rules(contract: Contract) -> list[gxe.Expectation]:
+    found: list[gxe.Expectation] = []
+    if contract.key in STEP_ORDER:
+        record, step, when = STEP_ORDER[contract.key]
+        found.append(
+            ExpectMulticolumnValuesToBeInStepOrder(
+                column_list=[record, step, when], meta=_meta(f"{when}:in_step_order", WARNING)
+            )
+        )
     if contract.key not in EVENT_ORDER:
-        return []
+        return found
     later, earlier = EVENT_ORDER[contract.key]
-    return [
+    return found + [
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A=later,
             column_B=earlier,
@@ -44,7 +66,13 @@ def _domain_rules(contract: Contract) -> list[gxe.Expectation]:
     ]
 
 
-def expectations_for(contract: Contract) -> list[gxe.Expectation]:
+def _latest_possible(col_type: str, load_date: date) -> date | datetime:
+    """No event in the extract of day D happened after D+1 (a day of slack for clocks and time zones)."""
+    last_day = load_date + timedelta(days=1)
+    return last_day if col_type == "date" else datetime.combine(last_day + timedelta(days=1), time())
+
+
+def expectations_for(contract: Contract, load_date: date) -> list[gxe.Expectation]:
     found: list[gxe.Expectation] = []
     if contract.extract == "snapshot":
         found.append(gxe.ExpectTableRowCountToBeBetween(min_value=1, meta=_meta("table:not_empty", CRITICAL)))
@@ -76,6 +104,28 @@ def expectations_for(contract: Contract) -> list[gxe.Expectation]:
                     meta=_meta(f"{col.name}:valid_id_number", WARNING),
                 )
             )
+        if col.type in READ_TYPES and not col.required:
+            found.append(
+                gxe.ExpectColumnValuesToNotMatchRegex(
+                    column=UNREADABLE,
+                    regex=f"(^|,){col.name}(,|$)",
+                    meta=_meta(f"{col.name}:parsable", WARNING),
+                )
+            )
+        if col.type in ("date", "timestamp") and not col.may_be_future:
+            found.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=col.name,
+                    max_value=_latest_possible(col.type, load_date),
+                    meta=_meta(f"{col.name}:not_in_future", WARNING),
+                )
+            )
+        if col.type == "geometry":
+            found.append(
+                ExpectColumnValuesToBeValidPolygon(
+                    column=col.name, meta=_meta(f"{col.name}:valid_polygon", WARNING)
+                )
+            )
         if col.segments:
             found.append(
                 gxe.ExpectColumnValueLengthsToEqual(
@@ -85,11 +135,11 @@ def expectations_for(contract: Contract) -> list[gxe.Expectation]:
     return found + _domain_rules(contract)
 
 
-def build_suite(contract: Contract) -> gx.ExpectationSuite:
+def build_suite(contract: Contract, load_date: date) -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(
         name=contract.key,
         meta={"contract_version": contract.version, "description": contract.description},
     )
-    for expectation in expectations_for(contract):
+    for expectation in expectations_for(contract, load_date):
         suite.add_expectation(expectation)
     return suite

@@ -21,11 +21,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from great_expectations.checkpoint import UpdateDataDocsAction
 
-from expectations.suites import CRITICAL, build_suite
+from expectations.suites import CRITICAL, UNREADABLE, build_suite
 from ingest import manifest
 from ingest.config import Paths
 from ingest.contracts import Contract
 from ingest.landing import partition, write_parquet_atomic, write_text_atomic
+from ingest.parse import unreadable
 
 log = logging.getLogger(__name__)
 SAMPLE_ROWS = 5
@@ -57,7 +58,7 @@ def gx_context(root: Path):
     return gx.get_context(mode="file", project_root_dir=str(root))
 
 
-def _checkpoint(contract: Contract, paths: Paths):
+def _checkpoint(contract: Contract, load_date: date, paths: Paths):
     context = gx_context(paths.gx_root)
     source = context.data_sources.add_or_update_pandas("landing")
     try:
@@ -68,7 +69,7 @@ def _checkpoint(contract: Contract, paths: Paths):
         batch_definition = asset.get_batch_definition("batch")
     except KeyError:
         batch_definition = asset.add_batch_definition_whole_dataframe("batch")
-    suite = context.suites.add_or_update(build_suite(contract))
+    suite = context.suites.add_or_update(build_suite(contract, load_date))
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=contract.key, data=batch_definition, suite=suite)
     )
@@ -82,9 +83,14 @@ def _checkpoint(contract: Contract, paths: Paths):
     )
 
 
-def run_suite(contract: Contract, frame: pd.DataFrame, paths: Paths, run_name: str) -> list[RuleOutcome]:
-    checkpoint = _checkpoint(contract, paths)
-    result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
+def run_suite(
+    contract: Contract, frame: pd.DataFrame, load_date: date, paths: Paths, run_name: str
+) -> list[RuleOutcome]:
+    checkpoint = _checkpoint(contract, load_date, paths)
+    checked = frame.assign(**{UNREADABLE: unreadable(frame, contract)})
+    result = checkpoint.run(
+        batch_parameters={"dataframe": checked}, run_id=gx.RunIdentifier(run_name=run_name)
+    )
     outcomes = []
     for validation in result.run_results.values():
         for r in validation.results:
@@ -166,7 +172,7 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     started = time.perf_counter()
     table = pq.read_table(partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet")
     frame = table.to_pandas()
-    outcomes = run_suite(contract, frame, paths, run_name=batch.batch_id)
+    outcomes = run_suite(contract, frame, load_date, paths, run_name=batch.batch_id)
     _record_outcomes(paths, contract, batch, outcomes)
     write_schema_files(paths, contract)
 

@@ -13,7 +13,9 @@ from typing import Literal
 
 import pyarrow as pa
 
-ColumnType = Literal["text", "name", "int", "float", "date", "timestamp", "id_number", "phone", "code"]
+ColumnType = Literal[
+    "text", "name", "int", "float", "date", "timestamp", "id_number", "phone", "code", "geometry"
+]
 Format = Literal["csv", "json_pages", "geojson"]
 Extract = Literal["snapshot", "incremental"]
 
@@ -27,6 +29,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "id_number": pa.string(),
     "phone": pa.string(),
     "code": pa.string(),
+    "geometry": pa.string(),  # a GeoJSON geometry, as text
 }
 
 # Lineage columns every landed row carries, so any warehouse row traces back to its origin.
@@ -56,6 +59,7 @@ class Column:
     code_set: tuple[str, ...] | None = None
     segments: tuple[int, ...] | None = None  # digit widths of a hierarchical code, e.g. (6, 3, 3)
     masked_allowed: bool = False  # the source may send personal numbers masked (210202********123X)
+    may_be_future: bool = False  # a date that lies ahead (a deadline), unlike an event that happened
     description: str = ""
 
 
@@ -234,7 +238,7 @@ CONTRACTS: tuple[Contract, ...] = (
             C("category", "category", "text", code_set=CASE_CATEGORIES, description="事项大类 category"),
             C("community_code", "communityCode", "code", segments=DIVISION, description="所属社区 community"),
             C("handling_unit", "handlingUnit", "text", description="承办单位 handling unit"),
-            C("deadline_at", "deadline", "timestamp", description="办理时限 deadline"),
+            C("deadline_at", "deadline", "timestamp", may_be_future=True, description="办理时限 deadline"),
             C("completed_at", "finishTime", "timestamp", description="办结时间 completed"),
             C(
                 "satisfaction",
@@ -288,7 +292,7 @@ CONTRACTS: tuple[Contract, ...] = (
             C("area_m2", "areaM2", "float", description="面积 area in square metres"),
             C("households", "households", "int", description="户数 households"),
             C("population", "population", "int", description="人口 population"),
-            C("geometry", "geometry", "text", description="GeoJSON polygon"),
+            C("geometry", "geometry", "geometry", description="GeoJSON polygon"),
             C("updated_at", "updatedAt", "timestamp", required=True, description="更新时间 last change"),
         ),
     ),
@@ -344,7 +348,7 @@ CONTRACTS: tuple[Contract, ...] = (
             C("reporter_phone", "reporter_phone", "phone", description="上报人电话 (personal data)"),
             C("hotline_order_no", "hotline_order_no", "code", description="12345 工单编号 if forwarded"),
             C("reported_at", "reported_at", "timestamp", required=True, description="上报时间 reported"),
-            C("deadline_at", "deadline_at", "timestamp", description="处置时限 deadline"),
+            C("deadline_at", "deadline_at", "timestamp", may_be_future=True, description="处置时限 deadline"),
             C("closed_at", "closed_at", "timestamp", description="结案时间 closed"),
             C(
                 "status",

@@ -254,7 +254,7 @@ def test_ops_rule_outcomes_hold_every_rule_of_every_validated_batch(warehouse, n
     assert set(outcomes["batch_id"]) == {b.batch_id for b in validated}
     for b in validated:
         rules = set(outcomes.loc[outcomes["batch_id"] == b.batch_id, "rule"])
-        assert rules == {e.meta["rule"] for e in expectations_for(get(b.system, b.entity))}
+        assert rules == {e.meta["rule"] for e in expectations_for(get(b.system, b.entity), START)}
     caught = outcomes[outcomes["verdict"] == "warn"].groupby("batch_id")["unexpected_count"].sum().to_dict()
     assert caught == {b.batch_id: b.rows_quarantined for b in validated if b.rows_quarantined}
     assert not (outcomes["verdict"] == "fail").any()

@@ -18,7 +18,7 @@ DAY1 = date(2026, 11, 1)
 
 def test_every_contract_gets_key_and_required_rules():
     for contract in CONTRACTS:
-        rules = {e.meta["rule"]: e.meta["severity"] for e in expectations_for(contract)}
+        rules = {e.meta["rule"]: e.meta["severity"] for e in expectations_for(contract, DAY1)}
         assert rules[f"{'+'.join(contract.primary_key)}:unique"] == CRITICAL
         for column in contract.columns:
             if column.required:
