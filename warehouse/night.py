@@ -55,8 +55,24 @@ def load_entity(contract: Contract, load_date: date, paths: Paths):
     return validate(contract, load_date, paths)
 
 
+def load_night(load_date: date, paths: Paths, contracts: tuple[Contract, ...] = CONTRACTS) -> dict[str, str]:
+    """Land and validate each entity; one source's failure does not stop the others. Returns the failures."""
+    failures = {}
+    for contract in contracts:
+        try:
+            load_entity(contract, load_date, paths)
+        except Exception as error:  # noqa: BLE001 — one source's failure must not stop the others
+            log.error("%s on %s: %s", contract.key, load_date, error)
+            failures[contract.key] = str(error)
+    return failures
+
+
 def build(load_date: date, paths: Paths) -> Path:
-    result = warehouse_build.build(load_date, paths)
+    try:
+        result = warehouse_build.build(load_date, paths)
+    except warehouse_build.WarehouseBuildFailed as error:
+        record(paths, "build", load_date, {"error": str(error)})  # so the night's summary says why
+        raise
     record(paths, "build", load_date, asdict(result))
     return result.candidate
 
@@ -77,11 +93,7 @@ def close_night(load_date: date, paths: Paths) -> dict:
 def run_night(load_date: date, paths: Paths | None = None, strict: bool = False) -> dict:
     """Land, validate, build, publish and summarise one night; returns the run summary."""
     paths = paths or Paths.from_env()
-    for contract in CONTRACTS:
-        try:
-            load_entity(contract, load_date, paths)
-        except Exception as error:  # noqa: BLE001 — one source's failure must not stop the others
-            log.error("%s on %s: %s", contract.key, load_date, error)
+    load_night(load_date, paths)
     if not (strict and unloaded_entities(load_date, paths)):
         try:
             publish(build(load_date, paths), load_date, paths)

@@ -94,6 +94,8 @@ def raise_if_incomplete(summary: dict) -> None:
         for e in summary["entities"]
         if e["status"] not in manifest.LOADED_STATUSES
     ]
+    if (summary.get("build") or {}).get("error"):
+        problems.append(summary["build"]["error"])
     if not summary["published"]:
         problems.append("the warehouse was not published; yesterday's stays in place")
     if problems:
