@@ -14,6 +14,7 @@ from rich.progress import Progress
 
 from ingest.config import Paths
 from simulator.generate import generate
+from simulator.mutations import KINDS, mutate
 from simulator.presets import PRESETS
 from simulator.server import ENTITIES, Faults, GovApiServer, page_ref
 
@@ -129,3 +130,16 @@ def presets_cmd() -> None:
 
 if __name__ == "__main__":
     app()
+
+
+@app.command("mutate")
+def mutate_cmd(
+    kind: str = typer.Option(..., help=f"One of: {', '.join(sorted(KINDS))}."),
+    day: str = typer.Option(..., "--date", help="The day whose drops to damage (YYYY-MM-DD)."),
+    drops: Path = typer.Option(
+        None, help="Drop folder (default: $GRIDFUSION_DROPS or $GRIDFUSION_HOME/drops)."
+    ),
+) -> None:
+    """Damage one day's drops in one of the ways real extracts go wrong, to see what a night makes of it."""
+    touched = mutate(drops or Paths.from_env().drops, date.fromisoformat(day), kind)
+    console.print(f"[yellow]{kind}[/] applied to {KINDS[kind][0]} of {day}; records changed: {list(touched)}")

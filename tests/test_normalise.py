@@ -60,3 +60,28 @@ def test_names_lose_spaces_and_unify_middle_dots():
     assert one(normalise.person_name, " 王 小明 ") == "王小明"
     assert one(normalise.person_name, "阿依古丽•买买提") == "阿依古丽·买买提"
     assert one(normalise.person_name, "阿依古丽.买买提") == "阿依古丽·买买提"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("45356", datetime(2024, 3, 5)),  # an Excel serial day number
+        ("45356.75", datetime(2024, 3, 5, 18)),
+        ("1709596800", datetime(2024, 3, 5, 8)),  # epoch seconds, UTC read as Shanghai time
+    ],
+)
+def test_excel_serials_and_epoch_seconds(raw, expected):
+    assert one(normalise.timestamp, raw) == pd.Timestamp(expected)
+
+
+def test_first_generation_id_numbers_become_eighteen_characters():
+    # 15 digits: no century, no check character (GB 11643-1989); the check character is GB 11643-1999's
+    assert one(normalise.id_number, "210202670423644") == "210202196704236442"
+
+
+def test_a_grid_code_without_separators_is_not_padded_into_another_code():
+    assert one(normalise.code, "2102021112", (6, 3, 3, 4)) == "2102021112"
+
+
+def test_stray_line_breaks_inside_text_are_removed():
+    assert one(normalise.text, "中共大连\r\n市委\n") == "中共大连市委"
