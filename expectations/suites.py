@@ -108,7 +108,7 @@ def expectations_for(contract: Contract, load_date: date) -> list[gxe.Expectatio
             found.append(
                 gxe.ExpectColumnValuesToNotMatchRegex(
                     column=UNREADABLE,
-                    regex=f"(^|,){col.name}(,|$)",
+                    regex=f"(?:^|,){col.name}(?:,|$)",
                     meta=_meta(f"{col.name}:parsable", WARNING),
                 )
             )
