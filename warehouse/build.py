@@ -28,6 +28,8 @@ class BuildResult:
     tests_passed: int = 0
     tests_failed: int = 0
     seconds: float = 0.0
+    parse_seconds: float = 0.0  # dbt's start-up and project parse, before the first model runs
+    compile_seconds: float = 0.0  # rendering each node's SQL, summed over nodes
     failures: list[str] = field(default_factory=list)
 
 
@@ -55,6 +57,20 @@ def dbt(args: list[str], paths: Paths, target: Path):
     )
 
 
+def _time_phases(result: BuildResult, outcome) -> None:
+    """Split dbt's time into parse (everything before graph execution) and node compile time."""
+    executed = getattr(outcome.result, "elapsed_time", None)
+    if executed is None:
+        return
+    result.parse_seconds = round(max(result.seconds - executed, 0.0), 2)
+    compile_phases = [
+        t for node in outcome.result or [] for t in node.timing if t.name == "compile" and t.completed_at
+    ]
+    result.compile_seconds = round(
+        sum((t.completed_at - t.started_at).total_seconds() for t in compile_phases), 2
+    )
+
+
 def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     paths = paths or Paths.from_env()
     target = candidate_path(load_date, paths)
@@ -66,6 +82,7 @@ def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     started = time.perf_counter()
     outcome = dbt(["build", "--quiet"], paths, target)
     result = BuildResult(candidate=target, seconds=round(time.perf_counter() - started, 2))
+    _time_phases(result, outcome)
     for node in outcome.result or []:
         kind = node.node.resource_type
         ok = str(node.status) in ("success", "pass")
