@@ -8,18 +8,36 @@ row's ``_raw`` record and validation decides what that means for the row.
 from __future__ import annotations
 
 import re
-import unicodedata
+import sys
 from collections.abc import Callable
 
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.contracts import Column
+
+# Every character Python's ``str.strip`` and ``\s`` treat as whitespace, for Arrow's string kernels.
+_WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+_ANY_WHITESPACE = "[" + re.escape(_WHITESPACE) + "]"
+
+
+def _strings(s: pd.Series) -> pa.Array:
+    return pa.array(s, type=pa.string(), from_pandas=True)
+
+
+def _series(values: pa.Array, like: pd.Series) -> pd.Series:
+    return pd.Series(values, index=like.index, dtype="str")
+
+
+def _nfkc(s: pd.Series) -> pa.Array:
+    return pc.utf8_normalize(_strings(s), form="NFKC")
 
 
 def half_width(s: pd.Series) -> pd.Series:
     """Full-width digits, letters and punctuation to their ASCII forms (NFKC), trimmed."""
-    return s.map(lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v)
+    return _series(pc.utf8_trim(_nfkc(s), characters=_WHITESPACE), s)
 
 
 def _blank_to_null(s: pd.Series) -> pd.Series:
@@ -30,27 +48,27 @@ def text(s: pd.Series) -> pd.Series:
     return _blank_to_null(half_width(s))
 
 
-_NAME_DOTS = re.compile(r"[•・.．·]")
-_SPACES = re.compile(r"\s+")
+_NAME_DOTS = "[•・.．·]"
 
 
 def person_name(s: pd.Series) -> pd.Series:
     """Chinese names carry no spaces; minorities' names use the middle dot ``·`` in its many spellings."""
-    cleaned = s.map(
-        lambda v: (
-            _NAME_DOTS.sub("·", _SPACES.sub("", unicodedata.normalize("NFKC", v)))
-            if isinstance(v, str)
-            else v
-        )
+    no_spaces = pc.replace_substring_regex(_nfkc(s), pattern=_ANY_WHITESPACE, replacement="")
+    return _blank_to_null(
+        _series(pc.replace_substring_regex(no_spaces, pattern=_NAME_DOTS, replacement="·"), s)
     )
-    return _blank_to_null(cleaned)
 
 
-_DATE = re.compile(
-    r"^(?P<y>\d{4})[-/年.]?(?P<m>\d{1,2})[-/月.]?(?P<d>\d{1,2})日?"
-    r"(?:[ T](?P<H>\d{1,2})[:时](?P<M>\d{1,2})(?:[:分](?P<S>\d{1,2})秒?)?)?$"
+_DATE = (
+    r"^(?P<year>\d{4})[-/年.]?(?P<month>\d{1,2})[-/月.]?(?P<day>\d{1,2})日?"
+    r"(?:[ T](?P<hour>\d{1,2})[:时](?P<minute>\d{1,2})(?:[:分](?P<second>\d{1,2})秒?)?)?$"
 )
-_EPOCH_MS = re.compile(r"^\d{12,13}$")
+_EPOCH_MS = r"^\d{12,13}$"
+
+
+def _number_or_null(part: pa.Array) -> pa.Array:
+    """A captured group as a number; a group that did not take part (empty) or no match at all is null."""
+    return pc.cast(pc.if_else(pc.equal(part, ""), None, part), pa.float64())
 
 
 def timestamp(s: pd.Series) -> pd.Series:
@@ -59,18 +77,18 @@ def timestamp(s: pd.Series) -> pd.Series:
     Accepts ``2024-03-05``, ``2024/3/5``, ``2024年3月5日``, ``20240305``, each optionally followed by a time,
     and epoch milliseconds (read as UTC and converted to Shanghai local time).
     """
-    clean = half_width(s).fillna("")
-    parts = clean.str.extract(_DATE)
-    epoch = clean.where(clean.str.match(_EPOCH_MS))
+    clean = pc.fill_null(_strings(half_width(s)), "")
+    parts = pc.extract_regex(clean, pattern=_DATE)
+    fields = {
+        name: _number_or_null(pc.struct_field(parts, name)).to_numpy(zero_copy_only=False)
+        for name in ("year", "month", "day", "hour", "minute", "second")
+    }
     out = pd.to_datetime(
-        parts[["y", "m", "d", "H", "M", "S"]]
-        .rename(columns={"y": "year", "m": "month", "d": "day", "H": "hour", "M": "minute", "S": "second"})
-        .astype("float64")
-        .fillna({"hour": 0, "minute": 0, "second": 0}),
-        errors="coerce",
+        pd.DataFrame(fields, index=s.index).fillna({"hour": 0, "minute": 0, "second": 0}), errors="coerce"
     )
+    epoch = pc.if_else(pc.match_substring_regex(clean, _EPOCH_MS), clean, None)
     from_epoch = (
-        pd.to_datetime(pd.to_numeric(epoch), unit="ms", utc=True)
+        pd.to_datetime(pd.Series(pc.cast(epoch, pa.int64()), index=s.index), unit="ms", utc=True)
         .dt.tz_convert("Asia/Shanghai")
         .dt.tz_localize(None)
     )
@@ -83,7 +101,8 @@ def date(s: pd.Series) -> pd.Series:
 
 def id_number(s: pd.Series) -> pd.Series:
     """Resident ID numbers: half-width, no spaces, upper-case check character; masks (``*``) kept as is."""
-    return _blank_to_null(half_width(s).str.replace(r"\s+", "", regex=True).str.upper())
+    no_spaces = pc.replace_substring_regex(_strings(half_width(s)), pattern=_ANY_WHITESPACE, replacement="")
+    return _blank_to_null(_series(pc.utf8_upper(no_spaces), s))
 
 
 def _e164(value: str) -> str | None:
@@ -96,11 +115,56 @@ def _e164(value: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# A Chinese mobile written plainly (``13800000000``, ``+86 138 0000 0000``, ``138-0000-0000``). ``phonenumbers``
+# parses these to +86 and the 11 digits as they are; ``179..`` is left to it, as it can be an IP-dialling prefix.
+_PLAIN_CN_MOBILE = r"^(?:\+86)?(?P<national>1[3-8][0-9]{9}|19[0-9]{9}|17[0-8][0-9]{8})$"
+
+
+def _valid_cn_numbers(national: pd.Series) -> pd.Series:
+    """``phonenumbers.is_valid_number`` for +86 national numbers, column-wise, from its own CN metadata.
+
+    A number is valid when it matches the general description and at least one number type, each
+    description checked on its possible lengths first, exactly as ``phonenumbers`` does number by number.
+    """
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+
+    def matches(desc) -> pd.Series:
+        if desc is None or not desc.national_number_pattern:
+            return pd.Series(False, index=national.index)
+        found = national.str.fullmatch(desc.national_number_pattern)
+        if desc.possible_length:
+            found &= national.str.len().isin(desc.possible_length)
+        return found
+
+    types = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan")
+    types += ("voicemail", "fixed_line", "mobile")
+    any_type = pd.Series(False, index=national.index)
+    for name in types:
+        any_type |= matches(getattr(metadata, name))
+    return matches(metadata.general_desc) & any_type
+
+
 def phone(s: pd.Series) -> pd.Series:
-    """Phone numbers to E.164 (``+8613800000000``) with ``phonenumbers``; invalid ones become null."""
+    """Phone numbers to E.164 (``+8613800000000``) with ``phonenumbers``; invalid ones become null.
+
+    Plainly written Chinese mobiles, nearly all of them, are checked column-wise against ``phonenumbers``'
+    metadata; any other spelling goes through ``phonenumbers.parse`` one distinct value at a time.
+    """
     clean = half_width(s)
-    uniques = {v: _e164(v) for v in clean.dropna().unique() if v}
-    return clean.map(uniques).where(lambda v: v.notna(), None)
+    uniques = pd.Series(clean.dropna().unique(), dtype=object)
+    uniques = uniques[uniques != ""]
+    spelled = pc.replace_substring_regex(_strings(uniques), pattern="[ -]", replacement="")
+    national = pd.Series(
+        pc.struct_field(pc.extract_regex(spelled, pattern=_PLAIN_CN_MOBILE), "national"),
+        index=uniques.index,
+        dtype=object,
+    )
+    plain = national.notna()
+    e164 = pd.Series(None, index=uniques.index, dtype=object)
+    valid = _valid_cn_numbers(national[plain].astype(str))
+    e164[valid[valid].index] = "+86" + national[valid[valid].index]
+    e164[~plain] = uniques[~plain].map(_e164)
+    return clean.map(dict(zip(uniques, e164, strict=True))).where(lambda v: v.notna(), None)
 
 
 _SEPARATORS = re.compile(r"[-\s_/.]+")
@@ -126,7 +190,8 @@ def code(s: pd.Series, segments: tuple[int, ...] | None = None) -> pd.Series:
             value = "".join(parts)
         return value.zfill(width) if value.isdigit() else value
 
-    return clean.map(canonical)
+    distinct = clean.dropna().unique()
+    return clean.map(dict(zip(distinct, map(canonical, distinct), strict=True)))
 
 
 def integer(s: pd.Series) -> pd.Series:

@@ -75,29 +75,40 @@ def _dig(document: dict, path: tuple[str, ...], file: Path):
     return node
 
 
+def _source_text(value) -> str:
+    """A JSON value as the source's text: missing is empty, numbers and booleans as Python writes them."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None else str(value)
+
+
 def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
     """Paged API responses: ``{"data": {"page": n, "pages": N, "records": [...]}}``, pages 1..N all present."""
-    frames, seen_pages, declared = [], [], None
+    records, files, rows, seen_pages, declared = [], [], [], [], None
     for path in paths:
+        data_bytes = path.read_bytes()
         try:
-            document = json.loads(path.read_bytes().decode(detect_encoding(path.read_bytes(), path)))
+            document = json.loads(data_bytes.decode(detect_encoding(data_bytes, path)))
         except json.JSONDecodeError as err:
             raise ExtractError(path, f"invalid JSON ({err.msg})", row=err.lineno) from None
         data = _dig(document, contract.json_records_path[:-1], path)
-        records = _dig(document, contract.json_records_path, path)
+        page_records = _dig(document, contract.json_records_path, path)
         seen_pages.append(int(data.get("page", len(seen_pages) + 1)))
         declared = int(data.get("pages", declared or 1))
-        frame = pd.DataFrame.from_records(records)
-        frame = (
-            frame.astype(object).where(frame.notna(), "").map(lambda v: v if isinstance(v, str) else str(v))
-        )
-        frame["_source_row"] = range(1, len(frame) + 1)
-        frame["_source_file"] = path.name
-        frames.append(frame)
+        records.extend(page_records)
+        files.extend([path.name] * len(page_records))
+        rows.extend(range(1, len(page_records) + 1))
     missing = sorted(set(range(1, (declared or 0) + 1)) - set(seen_pages))
     if missing:
         raise ExtractError(paths[0].parent, f"JSON pages {missing} of {declared} are missing")
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    frame = pd.DataFrame(
+        {c: pd.Series([_source_text(r.get(c)) for r in records], dtype=object) for c in columns},
+        index=pd.RangeIndex(len(records)),
+    )
+    frame["_source_row"] = rows
+    frame["_source_file"] = files
+    return frame
 
 
 def read_geojson(path: Path, contract: Contract) -> pd.DataFrame:
