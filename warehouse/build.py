@@ -33,8 +33,13 @@ class BuildResult:
     failures: list[str] = field(default_factory=list)
 
 
-def candidate_path(load_date: date, paths: Paths) -> Path:
-    return paths.warehouse_dir / "candidates" / f"gridfusion-{load_date.isoformat()}.duckdb"
+def candidate_path(paths: Paths) -> Path:
+    """One candidate file for every night (one build runs at a time; publish names the release by date).
+
+    Its path is part of dbt's profile, and a changed profile makes dbt parse the whole project again, so a
+    per-night name would cost every night a full parse instead of a partial one.
+    """
+    return paths.warehouse_dir / "candidates" / "gridfusion.duckdb"
 
 
 def dbt(args: list[str], paths: Paths, target: Path):
@@ -73,7 +78,7 @@ def _time_phases(result: BuildResult, outcome) -> None:
 
 def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     paths = paths or Paths.from_env()
-    target = candidate_path(load_date, paths)
+    target = candidate_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in (target, target.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)  # every build starts from an empty candidate
