@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +22,7 @@ STAGES = ("land", "validate", "dbt build", "publish", "summarise")
 class StageTiming:
     stage: str
     seconds: float
+    cpu_seconds: float  # user + system of this process and its children: less swayed by others' load
     peak_rss_bytes: int
 
 
@@ -41,6 +43,11 @@ class NightTiming:
     @property
     def peak_rss_bytes(self) -> int:
         return max((s.peak_rss_bytes for s in self.stages), default=0)
+
+
+def cpu_seconds() -> float:
+    used = os.times()
+    return used.user + used.system + used.children_user + used.children_system
 
 
 def raw_bytes(load_date: date, paths: Paths) -> int:
@@ -89,13 +96,17 @@ def run_night(load_date: date, paths: Paths, memory: PeakMemory) -> NightTiming:
 
     for stage, step in zip(STAGES, (land, validate, build, publish, summarise), strict=True):
         memory.reset()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         try:
             step()
         except Exception as error:  # noqa: BLE001 — a failed stage is a finding, reported with the figures
             log.error("%s on %s: %s", stage, load_date, error)
             timing.errors.append(f"{stage}: {error}")
-        timing.stages.append(StageTiming(stage, time.perf_counter() - started, memory.stage_peak()))
+        timing.stages.append(
+            StageTiming(
+                stage, time.perf_counter() - started, cpu_seconds() - cpu_started, memory.stage_peak()
+            )
+        )
         if stage == "dbt build" and "candidate" not in state:
             break
     unloaded = night.unloaded_entities(load_date, paths)
