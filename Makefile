@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := python3 -m uv
 export GRIDFUSION_HOME ?= $(CURDIR)/var
 
-.PHONY: install demo test lint sources airflow clean
+.PHONY: install demo test bench lint sources airflow clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -21,6 +21,11 @@ demo: install
 ## make test: unit, DAG integrity and end-to-end tests (a real DAG run on the tiny preset)
 test: install
 	$(PY) -m pytest
+
+## make bench: load a simulated city night by night and time each stage against DuckDB reading the same files
+BENCH_ARGS ?= --preset city --fraction 0.05
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
 
 ## make airflow: a real local Airflow (api-server, scheduler, dag-processor, triggerer) on the project's DAGs
 airflow: install

@@ -1,10 +1,10 @@
 """Great Expectations Data Docs kept by night, plus a page listing the nights.
 
-GX's own ``local_site`` is updated after every validation and shows every run ever made. A reviewer asking
-what one night looked like wants that night alone, unchanged by later nights: so each night gets its own
-site under ``reports/data_docs/<date>/``, rendered from the stored validation results of that night's
-batches (a validation's run name is its batch id). Only that night's pages are rendered, so the cost of a
-night does not grow with the history.
+GX's own ``local_site`` would show every run ever made, and re-rendering it after every validation cost
+more than validating. A reviewer asking what one night looked like wants that night alone, unchanged by
+later nights: so each night gets its own site under ``reports/data_docs/<date>/``, rendered from the
+stored validation results of that night's batches (a validation's run name is its batch id). Only that
+night's pages are rendered, so the cost of a night does not grow with the history.
 """
 
 from __future__ import annotations

@@ -8,19 +8,37 @@ row's ``_raw`` record and validation decides what that means for the row.
 from __future__ import annotations
 
 import re
-import unicodedata
+import sys
 from collections.abc import Callable
 
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 from stdnum.cn import ric
 
 from ingest.contracts import Column
 
+# Every character Python's ``str.strip`` and ``\s`` treat as whitespace, for Arrow's string kernels.
+_WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+_ANY_WHITESPACE = "[" + re.escape(_WHITESPACE) + "]"
+
+
+def _strings(s: pd.Series) -> pa.Array:
+    return pa.array(s, type=pa.string(), from_pandas=True)
+
+
+def _series(values: pa.Array, like: pd.Series) -> pd.Series:
+    return pd.Series(values, index=like.index, dtype="str")
+
+
+def _nfkc(s: pd.Series) -> pa.Array:
+    return pc.utf8_normalize(_strings(s), form="NFKC")
+
 
 def half_width(s: pd.Series) -> pd.Series:
     """Full-width digits, letters and punctuation to their ASCII forms (NFKC), trimmed."""
-    return s.map(lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v)
+    return _series(pc.utf8_trim(_nfkc(s), characters=_WHITESPACE), s)
 
 
 def _blank_to_null(s: pd.Series) -> pd.Series:
@@ -35,29 +53,29 @@ def text(s: pd.Series) -> pd.Series:
     return _blank_to_null(half_width(s).str.replace(_LINE_BREAK, "", regex=True))
 
 
-_NAME_DOTS = re.compile(r"[•・.．·]")
-_SPACES = re.compile(r"\s+")
+_NAME_DOTS = "[•・.．·]"
 
 
 def person_name(s: pd.Series) -> pd.Series:
     """Chinese names carry no spaces; minorities' names use the middle dot ``·`` in its many spellings."""
-    cleaned = s.map(
-        lambda v: (
-            _NAME_DOTS.sub("·", _SPACES.sub("", unicodedata.normalize("NFKC", v)))
-            if isinstance(v, str)
-            else v
-        )
+    no_spaces = pc.replace_substring_regex(_nfkc(s), pattern=_ANY_WHITESPACE, replacement="")
+    return _blank_to_null(
+        _series(pc.replace_substring_regex(no_spaces, pattern=_NAME_DOTS, replacement="·"), s)
     )
-    return _blank_to_null(cleaned)
 
 
-_DATE = re.compile(
-    r"^(?P<y>\d{4})[-/年.]?(?P<m>\d{1,2})[-/月.]?(?P<d>\d{1,2})日?"
-    r"(?:[ T](?P<H>\d{1,2})[:时](?P<M>\d{1,2})(?:[:分](?P<S>\d{1,2})秒?)?)?$"
+_DATE = (
+    r"^(?P<year>\d{4})[-/年.]?(?P<month>\d{1,2})[-/月.]?(?P<day>\d{1,2})日?"
+    r"(?:[ T](?P<hour>\d{1,2})[:时](?P<minute>\d{1,2})(?:[:分](?P<second>\d{1,2})秒?)?)?$"
 )
-_EPOCH_S = re.compile(r"^\d{10}$")
-_EPOCH_MS = re.compile(r"^\d{12,13}$")
-_EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")  # days since 1899-12-30 (1927–2173 with five digits)
+_EPOCH_S = r"^\d{10}$"
+_EPOCH_MS = r"^\d{12,13}$"
+_EXCEL_SERIAL = r"^\d{5}(?:\.\d+)?$"  # days since 1899-12-30 (1927–2173 with five digits)
+
+
+def _number_or_null(part: pa.Array) -> pa.Array:
+    """A captured group as a number; a group that did not take part (empty) or no match at all is null."""
+    return pc.cast(pc.if_else(pc.equal(part, ""), None, part), pa.float64())
 
 
 def timestamp(s: pd.Series) -> pd.Series:
@@ -68,21 +86,28 @@ def timestamp(s: pd.Series) -> pd.Series:
     and Excel serial day numbers (``45356``, ``45356.5``), which a date cell becomes when exported as text.
     A digit string can be only one of these: the shapes differ in length.
     """
-    clean = half_width(s).fillna("")
-    parts = clean.str.extract(_DATE).where(~clean.str.match(_EXCEL_SERIAL))
-    epoch_ms = pd.to_numeric(clean.where(clean.str.match(_EPOCH_MS)))
-    epoch = epoch_ms.fillna(pd.to_numeric(clean.where(clean.str.match(_EPOCH_S))) * 1000)
+    clean = pc.fill_null(_strings(half_width(s)), "")
+    is_serial = pc.match_substring_regex(clean, _EXCEL_SERIAL)
+    parts = pc.extract_regex(pc.if_else(is_serial, "", clean), pattern=_DATE)
+    fields = {
+        name: _number_or_null(pc.struct_field(parts, name)).to_numpy(zero_copy_only=False)
+        for name in ("year", "month", "day", "hour", "minute", "second")
+    }
     out = pd.to_datetime(
-        parts[["y", "m", "d", "H", "M", "S"]]
-        .rename(columns={"y": "year", "m": "month", "d": "day", "H": "hour", "M": "minute", "S": "second"})
-        .astype("float64")
-        .fillna({"hour": 0, "minute": 0, "second": 0}),
-        errors="coerce",
+        pd.DataFrame(fields, index=s.index).fillna({"hour": 0, "minute": 0, "second": 0}), errors="coerce"
+    )
+    epoch_ms = pc.coalesce(
+        pc.cast(pc.if_else(pc.match_substring_regex(clean, _EPOCH_MS), clean, None), pa.int64()),
+        pc.multiply(
+            pc.cast(pc.if_else(pc.match_substring_regex(clean, _EPOCH_S), clean, None), pa.int64()), 1000
+        ),
     )
     from_epoch = (
-        pd.to_datetime(epoch, unit="ms", utc=True).dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+        pd.to_datetime(pd.Series(epoch_ms, index=s.index), unit="ms", utc=True)
+        .dt.tz_convert("Asia/Shanghai")
+        .dt.tz_localize(None)
     )
-    serial = pd.to_numeric(clean.where(clean.str.match(_EXCEL_SERIAL)))
+    serial = pd.to_numeric(pd.Series(pc.if_else(is_serial, clean, None), index=s.index))
     from_excel = pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D").dt.round("s")
     return out.fillna(from_epoch).fillna(from_excel).astype("datetime64[us]")
 
@@ -104,8 +129,8 @@ def _eighteen(value: str) -> str:
 def id_number(s: pd.Series) -> pd.Series:
     """Resident ID numbers: half-width, no spaces, upper-case check character, 15 digits made 18; masks
     (``*``) kept as is."""
-    clean = half_width(s).str.replace(r"\s+", "", regex=True).str.upper()
-    return _blank_to_null(clean.map(_eighteen, na_action="ignore"))
+    no_spaces = pc.replace_substring_regex(_strings(half_width(s)), pattern=_ANY_WHITESPACE, replacement="")
+    return _blank_to_null(_series(pc.utf8_upper(no_spaces), s).map(_eighteen, na_action="ignore"))
 
 
 def _e164(value: str) -> str | None:
@@ -118,11 +143,56 @@ def _e164(value: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# A Chinese mobile written plainly (``13800000000``, ``+86 138 0000 0000``, ``138-0000-0000``). ``phonenumbers``
+# parses these to +86 and the 11 digits as they are; ``179..`` is left to it, as it can be an IP-dialling prefix.
+_PLAIN_CN_MOBILE = r"^(?:\+86)?(?P<national>1[3-8][0-9]{9}|19[0-9]{9}|17[0-8][0-9]{8})$"
+
+
+def _valid_cn_numbers(national: pd.Series) -> pd.Series:
+    """``phonenumbers.is_valid_number`` for +86 national numbers, column-wise, from its own CN metadata.
+
+    A number is valid when it matches the general description and at least one number type, each
+    description checked on its possible lengths first, exactly as ``phonenumbers`` does number by number.
+    """
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+
+    def matches(desc) -> pd.Series:
+        if desc is None or not desc.national_number_pattern:
+            return pd.Series(False, index=national.index)
+        found = national.str.fullmatch(desc.national_number_pattern)
+        if desc.possible_length:
+            found &= national.str.len().isin(desc.possible_length)
+        return found
+
+    types = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan")
+    types += ("voicemail", "fixed_line", "mobile")
+    any_type = pd.Series(False, index=national.index)
+    for name in types:
+        any_type |= matches(getattr(metadata, name))
+    return matches(metadata.general_desc) & any_type
+
+
 def phone(s: pd.Series) -> pd.Series:
-    """Phone numbers to E.164 (``+8613800000000``) with ``phonenumbers``; invalid ones become null."""
+    """Phone numbers to E.164 (``+8613800000000``) with ``phonenumbers``; invalid ones become null.
+
+    Plainly written Chinese mobiles, nearly all of them, are checked column-wise against ``phonenumbers``'
+    metadata; any other spelling goes through ``phonenumbers.parse`` one distinct value at a time.
+    """
     clean = half_width(s)
-    uniques = {v: _e164(v) for v in clean.dropna().unique() if v}
-    return clean.map(uniques).where(lambda v: v.notna(), None)
+    uniques = pd.Series(clean.dropna().unique(), dtype=object)
+    uniques = uniques[uniques != ""]
+    spelled = pc.replace_substring_regex(_strings(uniques), pattern="[ -]", replacement="")
+    national = pd.Series(
+        pc.struct_field(pc.extract_regex(spelled, pattern=_PLAIN_CN_MOBILE), "national"),
+        index=uniques.index,
+        dtype=object,
+    )
+    plain = national.notna()
+    e164 = pd.Series(None, index=uniques.index, dtype=object)
+    valid = _valid_cn_numbers(national[plain].astype(str))
+    e164[valid[valid].index] = "+86" + national[valid[valid].index]
+    e164[~plain] = uniques[~plain].map(_e164)
+    return clean.map(dict(zip(uniques, e164, strict=True))).where(lambda v: v.notna(), None)
 
 
 _SEPARATORS = re.compile(r"[-\s_/.]+")
@@ -149,7 +219,8 @@ def code(s: pd.Series, segments: tuple[int, ...] | None = None) -> pd.Series:
             value = "".join(parts)
         return value
 
-    return clean.map(canonical)
+    distinct = clean.dropna().unique()
+    return clean.map(dict(zip(distinct, map(canonical, distinct), strict=True)))
 
 
 def integer(s: pd.Series) -> pd.Series:

@@ -38,7 +38,8 @@ def parse(raw: pd.DataFrame, contract: Contract, where: str) -> Parsed:
     typed["_source_file"] = raw["_source_file"].astype(str)
     typed["_source_row"] = raw["_source_row"].astype("int64")
     typed["_raw"] = [
-        json.dumps(record, ensure_ascii=False) for record in raw[present].to_dict(orient="records")
+        json.dumps(dict(zip(present, values, strict=True)), ensure_ascii=False)
+        for values in zip(*(raw[c].tolist() for c in present), strict=True)
     ]
     schema = contract.arrow_schema()
     lineage_fields = [f for f in schema if f.name in typed.columns]

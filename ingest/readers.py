@@ -129,12 +129,19 @@ def _load_json(path: Path, what: str = "JSON") -> dict:
         raise ExtractError(path, f"invalid {what} ({err.msg})", row=err.lineno) from None
 
 
+def _source_text(value) -> str:
+    """A JSON value as the source's text: missing is empty, numbers and booleans as Python writes them."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None else str(value)
+
+
 def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
     """Paged API responses: ``{"data": {"page": n, "pages": N, "total": T, "records": [...]}}``.
 
     Pages 1..N must all be present, each once, agreeing on N and T, and holding T records between them.
     """
-    frames, seen_pages, declared, totals = [], [], {}, {}
+    records, files, rows, seen_pages, declared, totals = [], [], [], [], {}, {}
     for path in paths:
         document = _load_json(path)
         if document.get("code", 0) not in (0, "0", 200):
@@ -142,18 +149,14 @@ def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
                 path, f"the API answered an error: code {document['code']}, {document.get('msg')!r}"
             )
         data = _dig(document, contract.json_records_path[:-1], path)
-        records = _dig(document, contract.json_records_path, path)
+        page_records = _dig(document, contract.json_records_path, path)
         seen_pages.append(int(data.get("page", len(seen_pages) + 1)))
         declared[path.name] = int(data.get("pages", 1))
         if "total" in data:
             totals[path.name] = int(data["total"])
-        frame = pd.DataFrame.from_records(records)
-        frame = (
-            frame.astype(object).where(frame.notna(), "").map(lambda v: v if isinstance(v, str) else str(v))
-        )
-        frame["_source_row"] = range(1, len(frame) + 1)
-        frame["_source_file"] = path.name
-        frames.append(frame)
+        records.extend(page_records)
+        files.extend([path.name] * len(page_records))
+        rows.extend(range(1, len(page_records) + 1))
     for name, counts in (("pages", declared), ("total", totals)):
         if len(set(counts.values())) > 1:
             raise ExtractError(paths[0].parent, f"the pages disagree on {name}: {counts}")
@@ -165,13 +168,19 @@ def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
         raise ExtractError(
             paths[0].parent, f"JSON pages {sorted(seen_pages)} do not run 1..{pages} once each"
         )
-    rows = sum(len(f) for f in frames)
-    if totals and rows != next(iter(totals.values())):
+    if totals and len(records) != next(iter(totals.values())):
         raise ExtractError(
             paths[0].parent,
-            f"the pages declare a total of {next(iter(totals.values()))} records but hold {rows}",
+            f"the pages declare a total of {next(iter(totals.values()))} records but hold {len(records)}",
         )
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    frame = pd.DataFrame(
+        {c: pd.Series([_source_text(r.get(c)) for r in records], dtype=object) for c in columns},
+        index=pd.RangeIndex(len(records)),
+    )
+    frame["_source_row"] = rows
+    frame["_source_file"] = files
+    return frame
 
 
 def read_geojson(path: Path, contract: Contract) -> pd.DataFrame:

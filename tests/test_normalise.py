@@ -85,3 +85,17 @@ def test_a_grid_code_without_separators_is_not_padded_into_another_code():
 
 def test_stray_line_breaks_inside_text_are_removed():
     assert one(normalise.text, "中共大连\r\n市委\n") == "中共大连市委"
+
+
+def test_column_wise_phones_agree_with_phonenumbers_number_by_number():
+    """The column-wise path for plain Chinese mobiles gives exactly what ``phonenumbers`` gives per value."""
+    digits = pd.Series(range(100, 200)).repeat(12).reset_index(drop=True)
+    suffixes = pd.Series(range(len(digits))).mul(7_919_773).mod(10**8).astype(str).str.zfill(8)
+    numbers = "1" + digits.astype(str).str[1:] + suffixes
+    spellings = pd.concat(
+        [numbers, "+86 " + numbers, numbers.str[:3] + "-" + numbers.str[3:7] + "-" + numbers.str[7:]],
+        ignore_index=True,
+    ).astype(object)
+    expected = [normalise._e164(v) for v in spellings]  # None when phonenumbers finds it invalid
+    assert [None if pd.isna(v) else v for v in normalise.phone(spellings)] == expected
+    assert None in expected and any(expected)  # both valid and invalid numbers were tried

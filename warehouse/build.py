@@ -28,11 +28,18 @@ class BuildResult:
     tests_passed: int = 0
     tests_failed: int = 0
     seconds: float = 0.0
+    parse_seconds: float = 0.0  # dbt's start-up and project parse, before the first model runs
+    compile_seconds: float = 0.0  # rendering each node's SQL, summed over nodes
     failures: list[str] = field(default_factory=list)
 
 
-def candidate_path(load_date: date, paths: Paths) -> Path:
-    return paths.warehouse_dir / "candidates" / f"gridfusion-{load_date.isoformat()}.duckdb"
+def candidate_path(paths: Paths) -> Path:
+    """One candidate file for every night (one build runs at a time; publish names the release by date).
+
+    Its path is part of dbt's profile, and a changed profile makes dbt parse the whole project again, so a
+    per-night name would cost every night a full parse instead of a partial one.
+    """
+    return paths.warehouse_dir / "candidates" / "gridfusion.duckdb"
 
 
 def dbt(args: list[str], paths: Paths, target: Path):
@@ -55,9 +62,23 @@ def dbt(args: list[str], paths: Paths, target: Path):
     )
 
 
+def _time_phases(result: BuildResult, outcome) -> None:
+    """Split dbt's time into parse (everything before graph execution) and node compile time."""
+    executed = getattr(outcome.result, "elapsed_time", None)
+    if executed is None:
+        return
+    result.parse_seconds = round(max(result.seconds - executed, 0.0), 2)
+    compile_phases = [
+        t for node in outcome.result or [] for t in node.timing if t.name == "compile" and t.completed_at
+    ]
+    result.compile_seconds = round(
+        sum((t.completed_at - t.started_at).total_seconds() for t in compile_phases), 2
+    )
+
+
 def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     paths = paths or Paths.from_env()
-    target = candidate_path(load_date, paths)
+    target = candidate_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in (target, target.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)  # every build starts from an empty candidate
@@ -66,6 +87,7 @@ def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     started = time.perf_counter()
     outcome = dbt(["build", "--quiet"], paths, target)
     result = BuildResult(candidate=target, seconds=round(time.perf_counter() - started, 2))
+    _time_phases(result, outcome)
     for node in outcome.result or []:
         kind = node.node.resource_type
         ok = str(node.status) in ("success", "pass")

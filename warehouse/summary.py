@@ -29,7 +29,8 @@ def record(paths: Paths, kind: str, load_date: date, payload: dict) -> None:
     target.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
-def _read(paths: Paths, kind: str, load_date: date) -> dict | None:
+def recorded(paths: Paths, kind: str, load_date: date) -> dict | None:
+    """A stage outcome kept by ``record``, or None when the stage did not run that night."""
     target = _path(paths, kind, load_date)
     return json.loads(target.read_text()) if target.exists() else None
 
@@ -54,8 +55,8 @@ def summarise(load_date: date, paths: Paths | None = None) -> dict:
     summary = {
         "load_date": load_date.isoformat(),
         "entities": entities,
-        "build": _read(paths, "build", load_date),
-        "publish": _read(paths, "publish", load_date),
+        "build": recorded(paths, "build", load_date),
+        "publish": recorded(paths, "publish", load_date),
     }
     summary["published"] = bool(summary["publish"])
     record(paths, "run_summary", load_date, summary)

@@ -1,0 +1,211 @@
+"""``python -m bench``: simulate a city, load it night by night, and compare with DuckDB's own readers."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+
+import psutil
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bench.memory import PeakMemory, lifetime_max_rss
+from bench.nights import NightTiming, run_night
+from bench.reference import ReferenceRead, read_night
+from ingest.config import REPO_ROOT, Paths
+from simulator.generate import generate
+
+RESULTS = REPO_ROOT / "bench" / "results"
+MIB = 1024 * 1024
+console = Console()
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+def _generate(preset: str, fraction: float, days: int, start: date, out: Path) -> None:
+    scale = {"fraction": fraction} if fraction != 1 else {}
+    if scale and "fraction" not in inspect.signature(generate).parameters:
+        raise typer.BadParameter("this simulator does not take --fraction yet; use --fraction 1")
+    generate(preset, out, days=days, start=start, **scale)
+
+
+def _per_second(amount: float, seconds: float) -> float:
+    return round(amount / seconds, 1) if seconds > 0 else 0.0
+
+
+def _night_record(timing: NightTiming, kind: str) -> dict:
+    mb = timing.raw_bytes / MIB
+    return {
+        "load_date": timing.load_date,
+        "kind": kind,
+        "rows": timing.rows,
+        "raw_mb": round(mb, 2),
+        "seconds": round(timing.seconds, 2),
+        "cpu_seconds": round(sum(s.cpu_seconds for s in timing.stages), 2),
+        "rows_per_s": _per_second(timing.rows, timing.seconds),
+        "mb_per_s": _per_second(mb, timing.seconds),
+        "peak_rss_mb": round(timing.peak_rss_bytes / MIB),
+        "dbt_parse_seconds": timing.dbt_parse_seconds,
+        "dbt_compile_seconds": timing.dbt_compile_seconds,
+        "dbt_parse_compile_share": round(
+            (timing.dbt_parse_seconds + timing.dbt_compile_seconds) / timing.seconds, 3
+        )
+        if timing.seconds
+        else None,
+        "stages": [
+            {
+                "stage": s.stage,
+                "seconds": round(s.seconds, 2),
+                "cpu_seconds": round(s.cpu_seconds, 2),
+                "rows_per_s": _per_second(timing.rows, s.seconds),
+                "mb_per_s": _per_second(mb, s.seconds),
+                "peak_rss_mb": round(s.peak_rss_bytes / MIB),
+            }
+            for s in timing.stages
+        ],
+        "errors": timing.errors,
+    }
+
+
+def _reference_record(reads: list[ReferenceRead]) -> dict:
+    seconds = sum(r.seconds for r in reads)
+    rows = sum(r.rows for r in reads)
+    mb = sum(r.bytes for r in reads) / MIB
+    return {
+        "seconds": round(seconds, 2),
+        "rows": rows,
+        "raw_mb": round(mb, 2),
+        "rows_per_s": _per_second(rows, seconds),
+        "mb_per_s": _per_second(mb, seconds),
+        "entities": [asdict(r) | {"seconds": round(r.seconds, 3)} for r in reads],
+    }
+
+
+def _ratios(nights: list[dict], reference: dict) -> dict:
+    full, deltas = nights[0], nights[1:]
+    return {
+        "full_load_vs_reference": round(full["seconds"] / reference["seconds"], 1),
+        "nightly_vs_full_load": [round(n["seconds"] / full["seconds"], 3) for n in deltas],
+        "dbt_parse_compile_share": [n["dbt_parse_compile_share"] for n in nights],
+    }
+
+
+def _table(result: dict) -> Table:
+    table = Table(
+        title=f"gridfusion bench — preset {result['preset']}, fraction {result['fraction']} "
+        f"(load {result['machine']['load_average_before']})",
+        caption="rows/s and MB/s: the night's landed source rows and raw extract bytes over each stage's time",
+    )
+    for name, justify in (
+        ("night", "left"),
+        ("stage", "left"),
+        ("seconds", "right"),
+        ("CPU s", "right"),
+        ("rows/s", "right"),
+        ("MB/s", "right"),
+        ("peak RSS MiB", "right"),
+    ):
+        table.add_column(name, justify=justify)
+    ref = result["reference"]
+    table.add_row(
+        "reference",
+        "DuckDB → Parquet",
+        f"{ref['seconds']:.2f}",
+        "",
+        f"{ref['rows_per_s']:,.0f}",
+        f"{ref['mb_per_s']:.1f}",
+        "",
+    )
+    for n in result["nights"]:
+        labels = iter([n["load_date"], n["kind"], f"{n['rows']:,} rows", f"{n['raw_mb']} MB raw"])
+        table.add_section()
+        for s in n["stages"]:
+            table.add_row(
+                next(labels, ""),
+                s["stage"],
+                f"{s['seconds']:.2f}",
+                f"{s['cpu_seconds']:.2f}",
+                f"{s['rows_per_s']:,.0f}",
+                f"{s['mb_per_s']:.1f}",
+                str(s["peak_rss_mb"]),
+            )
+        table.add_row(
+            "",
+            "[bold]night[/]",
+            f"[bold]{n['seconds']:.2f}[/]",
+            f"{n['cpu_seconds']:.2f}",
+            f"{n['rows_per_s']:,.0f}",
+            f"{n['mb_per_s']:.1f}",
+            str(n["peak_rss_mb"]),
+        )
+    return table
+
+
+@app.command()
+def main(
+    preset: str = typer.Option("city", help="Simulator scale preset."),
+    fraction: float = typer.Option(1.0, help="Share of the preset's city to simulate (1 = all of it)."),
+    days: int = typer.Option(4, help="Nights to load: the first is the full load, the rest nightly deltas."),
+    start: str = typer.Option("2026-11-01", help="First simulated day."),
+    workdir: Path = typer.Option(None, help="Scratch home for drops and warehouse (default var/bench/...)."),
+    results: Path = typer.Option(RESULTS, help="Folder for the JSON result."),
+) -> None:
+    """Generate fresh drops, load them night by night, measure each stage and the DuckDB reference."""
+    logging.basicConfig(level=logging.ERROR, force=True)  # quarantined rows are in the reports, not here
+    workdir = (workdir or REPO_ROOT / "var" / "bench" / f"{preset}-{fraction:g}").resolve()
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.environ["GRIDFUSION_HOME"] = str(workdir / "home")
+    os.environ["GRIDFUSION_DROPS"] = str(workdir / "drops")
+    paths = Paths.from_env()
+    first = date.fromisoformat(start)
+    load_before = os.getloadavg()
+
+    began = time.perf_counter()
+    _generate(preset, fraction, days, first, paths.drops)
+    generated_s = time.perf_counter() - began
+    console.print(f"generated {preset} × {fraction:g}, {days} days in {generated_s:.1f}s → {paths.drops}")
+
+    reference = _reference_record(read_night(first, paths))
+    nights = []
+    with PeakMemory() as memory:
+        for day in range(days):
+            load_date = date.fromordinal(first.toordinal() + day)
+            timing = run_night(load_date, paths, memory)
+            nights.append(_night_record(timing, "full load" if day == 0 else "nightly delta"))
+            console.print(
+                f"{load_date}: {timing.seconds:.1f}s" + (f" — {timing.errors}" if timing.errors else "")
+            )
+
+    result = {
+        "preset": preset,
+        "fraction": fraction,
+        "days": days,
+        "start": start,
+        "measured_at": datetime.now().isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": psutil.cpu_count(),
+            "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        },
+        "memory_method": "psutil RSS of this process and its children, sampled every 20 ms; dbt, DuckDB and "
+        "Great Expectations all run in-process",
+        "max_rss_mb": round(lifetime_max_rss() / MIB),
+        "generate_seconds": round(generated_s, 1),
+        "reference": reference,
+        "nights": nights,
+    }
+    result["ratios"] = _ratios(nights, reference)
+    console.print(_table(result))
+    console.print(result["ratios"])
+    results.mkdir(parents=True, exist_ok=True)
+    target = results / f"{preset}-{fraction:g}-{datetime.now():%Y%m%dT%H%M%S}.json"
+    target.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    console.print(f"→ {target}")

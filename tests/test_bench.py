@@ -1,0 +1,31 @@
+"""The bench's own measuring parts: the DuckDB reference reads what landing reads; the memory peak is real."""
+
+from __future__ import annotations
+
+from bench.memory import PeakMemory
+from bench.reference import read_night
+from ingest.contracts import CONTRACTS
+from ingest.landing import land
+from tests.conftest import START
+
+
+def test_reference_reads_every_row_landing_reads_including_the_gbk_files(home):
+    reads = {r.entity: r for r in read_night(START, home)}
+    assert set(reads) == {c.key for c in CONTRACTS}
+    for contract in CONTRACTS:
+        assert reads[contract.key].rows == land(contract, START, home).batch.rows_read, contract.key
+        assert reads[contract.key].bytes > 0 and reads[contract.key].seconds > 0
+
+
+def test_peak_memory_sees_a_stage_allocate_and_resets_for_the_next():
+    with PeakMemory(interval=0.005) as memory:
+        memory.reset()
+        before = memory.stage_peak()
+        block = bytearray(300 * 1024 * 1024)  # touched pages count towards RSS
+        block[::4096] = b"x" * len(block[::4096])
+        grown = memory.stage_peak()
+        del block
+        memory.reset()
+        after = memory.stage_peak()
+    assert grown - before > 250 * 1024 * 1024
+    assert after < grown - 250 * 1024 * 1024
