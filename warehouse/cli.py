@@ -13,6 +13,7 @@ from rich.console import Console
 from ingest.config import Paths
 from warehouse.identity_quality import measure_warehouse
 from warehouse.night import run_night
+from warehouse.publish import roll_back
 from warehouse.summary import print_summary, raise_if_incomplete
 
 app = typer.Typer(
@@ -67,6 +68,23 @@ def backfill_cmd(
     if failed:
         console.print(f"[red]incomplete nights: {', '.join(map(str, failed))}[/]")
         raise typer.Exit(1)
+
+
+@app.command("rollback")
+def rollback_cmd(
+    release: str = typer.Option(
+        None, help="A file name under releases/ (default: the one before the published)."
+    ),
+) -> None:
+    """Publish an earlier release of the warehouse again, with its analytics export."""
+    paths = Paths.from_env()
+    chosen = paths.warehouse_dir / "releases" / release if release else None
+    try:
+        published = roll_back(chosen, paths)
+    except LookupError as problem:
+        console.print(f"[red]{problem}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"published {published.name} again: {paths.warehouse}, {paths.analytics}")
 
 
 @app.command("status")
