@@ -13,7 +13,7 @@ from rich.console import Console
 from ingest.config import Paths
 from warehouse.identity_quality import measure_warehouse
 from warehouse.night import run_night
-from warehouse.publish import roll_back
+from warehouse.publish import published_release, roll_back
 from warehouse.summary import print_summary, raise_if_incomplete
 
 app = typer.Typer(
@@ -99,8 +99,10 @@ def status_cmd(load_date: str = typer.Option(None, "--date", help="A night (defa
         console.print(f"no run summary found under {folder}")
         raise typer.Exit(1)
     print_summary(json.loads(nights[-1].read_text()), console)
+    release = published_release(paths)
     console.print(
-        f"published warehouse: {paths.warehouse} ({'present' if paths.warehouse.exists() else 'absent'})"
+        f"published warehouse: {paths.warehouse} ({'present' if paths.warehouse.exists() else 'absent'}"
+        + (f", release {release.name})" if release else ")")
     )
 
 

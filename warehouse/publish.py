@@ -95,21 +95,26 @@ def publish(candidate: Path, load_date: date, paths: Paths | None = None) -> Pub
     return Published(paths.warehouse, paths.analytics, release)
 
 
+def published_release(paths: Paths) -> Path | None:
+    """The release that is published: the published warehouse is a hard link to it."""
+    found = [r for r in releases(paths) if paths.warehouse.exists() and r.samefile(paths.warehouse)]
+    return found[0] if found else None
+
+
 def roll_back(release: Path | None = None, paths: Paths | None = None) -> Path:
     """Publish an earlier release again (by default the one before the published one); returns it.
 
-    The published warehouse is a hard link to its release, so the published release is the one sharing its
-    file; a later night publishes over the rolled-back one as usual.
+    A later night publishes over the rolled-back release as usual.
     """
     paths = paths or Paths.from_env()
     kept = releases(paths)
     if release is None:
-        current = [r for r in kept if paths.warehouse.exists() and r.samefile(paths.warehouse)]
-        if not current or kept.index(current[0]) == 0:
+        current = published_release(paths)
+        if current is None or kept.index(current) == 0:
             raise LookupError(
                 f"no release before the published one in {paths.warehouse_dir / 'releases'}; name one"
             )
-        release = kept[kept.index(current[0]) - 1]
+        release = kept[kept.index(current) - 1]
     if release not in kept:
         raise LookupError(f"{release} is not a kept release; kept: {', '.join(r.name for r in kept)}")
     _swap_in(release, paths)
