@@ -2,6 +2,10 @@
 
 GX runs on the pandas engine, fed from the landed Parquet (its SQL path through duckdb-engine returns
 empty results). An expectation that raised an error counts as failed at its severity, never as passed.
+
+The manifest is the commit record: a batch's accepted and quarantined rows are written first, then the
+manifest says ``accepted``, then the day's earlier batch is removed. A validation killed in between leaves
+files that no committed batch owns; ``discard_uncommitted`` takes them out before the warehouse is built.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from expectations.suites import CRITICAL, UNREADABLE, build_suite
-from ingest import manifest
+from ingest import faults, manifest
 from ingest.config import Paths
 from ingest.contracts import Contract
 from ingest.landing import partition, write_parquet_atomic, write_text_atomic
@@ -92,6 +96,7 @@ def run_suite(
     result = checkpoint.run(
         batch_parameters={"dataframe": checked}, run_id=gx.RunIdentifier(run_name=run_name)
     )
+    faults.reached("validate.mid_suite")
     outcomes = []
     for validation in result.run_results.values():
         for r in validation.results:
@@ -199,11 +204,6 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
             rules_by_row.setdefault(row, []).append(o.rule)
     quarantined = sorted(rules_by_row)
     keep = pa.array([i not in rules_by_row for i in range(table.num_rows)])
-    accepted_folder = partition(paths.accepted, contract, load_date)
-    write_parquet_atomic(table.filter(keep), accepted_folder / f"{batch.batch_id}.parquet")
-    for older in accepted_folder.glob("*.parquet"):
-        if older.stem != batch.batch_id:
-            older.unlink()  # a later batch for the same day replaces the earlier one
     if quarantined:
         bad = table.take(quarantined).append_column(
             QUARANTINE_RULES, pa.array([",".join(rules_by_row[i]) for i in quarantined], pa.string())
@@ -214,6 +214,10 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
         log.warning(
             "%s: %d rows quarantined: %s", contract.key, len(quarantined), _samples(frame, tuple(quarantined))
         )
+    write_parquet_atomic(
+        table.filter(keep), partition(paths.accepted, contract, load_date) / f"{batch.batch_id}.parquet"
+    )
+    faults.reached("validate.before_commit")
 
     batch.status = "accepted"
     batch.rows_quarantined = len(quarantined)
@@ -222,7 +226,38 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     batch.validated_at = manifest.now()
     batch.timings_s["validate"] = round(time.perf_counter() - started, 3)
     manifest.write(paths.manifest, batch)
+    discard_uncommitted(paths, contract, load_date)  # a later batch for the same day replaces the earlier one
     return batch
+
+
+def _accepted_batches(paths: Paths, contract: Contract, load_date: date) -> list[str]:
+    """An entity's batches of one day that the manifest records as accepted, oldest first."""
+    found = manifest.batches(paths.manifest, contract.system, contract.entity, load_date)
+    return [b.batch_id for b in found if b.status == "accepted"]
+
+
+def discard_uncommitted(paths: Paths, contract: Contract, load_date: date | None = None) -> list[Path]:
+    """Remove accepted rows of every batch but the one standing for its day (the latest accepted), and
+    quarantined rows of batches never accepted; for one day or, by default, all. Returns what was removed.
+
+    Such files are a replaced batch's, or those of a validation killed before its manifest commit; that
+    batch's landed Parquet is kept, so rerunning the night validates it again.
+    """
+    removed = []
+    for root, keep in ((paths.accepted, lambda ids: ids[-1:]), (paths.quarantine, lambda ids: ids)):
+        folders = (
+            [partition(root, contract, load_date)]
+            if load_date
+            else (root / contract.system / contract.entity).glob("load_date=*")
+        )
+        for folder in folders:
+            day = date.fromisoformat(folder.name.removeprefix("load_date="))
+            kept = keep(_accepted_batches(paths, contract, day))
+            for stale in folder.glob("*.parquet"):
+                if stale.stem not in kept:
+                    stale.unlink()
+                    removed.append(stale)
+    return removed
 
 
 def data_docs_index(paths: Paths | None = None) -> Path:

@@ -2,13 +2,14 @@
 
 Landing is idempotent: the batch id is derived from the extract's checksum, so the same bytes land once;
 a second copy is recognised and changes nothing. Every file is written to a temporary name and renamed
-into place, so an interrupted landing leaves nothing half-written behind.
+into place (``ingest.files``), and the manifest is written last, so an interrupted landing leaves nothing
+half-written behind and no batch recorded that is not there. A landing that cannot write its files (a
+full disk) is recorded as ``failed`` with the file it could not write.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest import manifest
+from ingest import faults, manifest
 from ingest.config import Paths
 from ingest.contracts import Contract
+from ingest.files import replacing
 from ingest.parse import parse
 from ingest.readers import ExtractError, read_extract
 
@@ -44,27 +46,22 @@ def checksum(files: list[Path]) -> str:
 
 
 def write_parquet_atomic(table: pa.Table, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, target)
+    with replacing(target) as tmp, pq.ParquetWriter(tmp, table.schema, compression="zstd") as writer:
+        writer.write_table(table)
+        faults.reached("parquet.mid_file")
 
 
 def write_text_atomic(text: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, target)
+    with replacing(target) as tmp:
+        tmp.write_text(text)
 
 
 def _keep_raw(files: list[Path], folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     for f in files:
         target = folder / f.name
         if not target.exists():
-            tmp = folder / f".{f.name}.tmp"
-            shutil.copyfile(f, tmp)
-            os.replace(tmp, target)
+            with replacing(target) as tmp:
+                shutil.copyfile(f, tmp)
 
 
 def batch_for(contract: Contract, load_date: date, files: list[Path], digest: str) -> manifest.Batch:
@@ -79,6 +76,16 @@ def batch_for(contract: Contract, load_date: date, files: list[Path], digest: st
         checksum=digest,
         status="landing",
     )
+
+
+def record_failure(
+    contract: Contract, load_date: date, files: list[Path], digest: str, message: str, paths: Paths
+) -> manifest.Batch:
+    """Record a landing that did not happen, with why, so the night's summary shows it instead of "missing"."""
+    batch = batch_for(contract, load_date, files, digest)
+    batch.status, batch.message, batch.landed_at = "failed", message, manifest.now()
+    manifest.write(paths.manifest, batch)
+    return batch
 
 
 def land(contract: Contract, load_date: date, paths: Paths | None = None) -> LandResult:
@@ -119,11 +126,8 @@ def land(contract: Contract, load_date: date, paths: Paths | None = None) -> Lan
         where = files[0] if len(files) == 1 else drop
         parsed = parse(read_extract(files, contract), contract, where=str(where))
     except ExtractError as err:
-        batch.status, batch.message, batch.landed_at = "failed", str(err), manifest.now()
-        manifest.write(paths.manifest, batch)
+        record_failure(contract, load_date, files, digest, str(err), paths)
         raise
-
-    _keep_raw(files, partition(paths.landing_raw, contract, load_date) / batch.batch_id)
     loaded_at = datetime.now().replace(microsecond=0)
     n = parsed.table.num_rows
     table = (
@@ -132,9 +136,17 @@ def land(contract: Contract, load_date: date, paths: Paths | None = None) -> Lan
         .append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
         .select(contract.arrow_schema().names)
     )
-    write_parquet_atomic(
-        table, partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet"
-    )
+    try:
+        _keep_raw(files, partition(paths.landing_raw, contract, load_date) / batch.batch_id)
+        write_parquet_atomic(
+            table, partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet"
+        )
+    except OSError as err:
+        try:
+            record_failure(contract, load_date, files, digest, f"{contract.key}: {err}", paths)
+        except OSError as unrecorded:  # the manifest lives on the same full disk
+            err.add_note(f"and the failure could not be recorded in the manifest: {unrecorded}")
+        raise
     batch.status = "landed"
     batch.rows_read = n
     batch.extra_columns = list(parsed.extra_columns)

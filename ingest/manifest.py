@@ -8,10 +8,11 @@ or ``failed`` (the extract could not be read). ``read_json('manifest/**/*.json')
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+
+from ingest.files import replacing
 
 # Statuses of a batch whose data reached the accepted area (a duplicate's data is already there).
 LOADED_STATUSES = ("accepted", "duplicate")
@@ -43,11 +44,9 @@ def _folder(root: Path, system: str, entity: str, load_date: date) -> Path:
 
 def write(root: Path, batch: Batch) -> Path:
     folder = _folder(root, batch.system, batch.entity, date.fromisoformat(batch.load_date))
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{batch.batch_id}.json"
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(asdict(batch), ensure_ascii=False, indent=2))
-    os.replace(tmp, target)
+    with replacing(target) as tmp:
+        tmp.write_text(json.dumps(asdict(batch), ensure_ascii=False, indent=2))
     return target
 
 

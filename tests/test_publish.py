@@ -58,3 +58,23 @@ def test_a_reader_keeps_its_view_while_a_new_warehouse_is_published(home):
     after = _count(home.warehouse, "marts.fct_case")
     assert after > before
     assert _count(home.analytics, "marts.fct_case") == after
+
+
+def test_an_earlier_release_can_be_published_again(tmp_path, nightly_run):
+    import shutil
+
+    from ingest.config import Paths
+    from tests.conftest import table_fingerprints
+    from warehouse.publish import releases, roll_back
+
+    paths = Paths(tmp_path / "home")
+    shutil.copytree(nightly_run.paths.warehouse_dir, paths.warehouse_dir)
+    first, second = releases(paths)[:2]
+    assert roll_back(second, paths) == second
+    assert table_fingerprints(paths.warehouse) == table_fingerprints(second)
+    marts = {k: v for k, v in table_fingerprints(second).items() if k.startswith("marts.")}
+    assert table_fingerprints(paths.analytics) == marts
+    assert roll_back(paths=paths) == first  # by default, the release before the published one
+    assert table_fingerprints(paths.warehouse) == table_fingerprints(first)
+    with pytest.raises(LookupError, match="no release before the published one"):
+        roll_back(paths=paths)

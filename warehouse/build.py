@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -10,11 +11,14 @@ from pathlib import Path
 
 from dbt.cli.main import dbtRunner
 
-from expectations.validate import write_schema_files
+from expectations.validate import discard_uncommitted, write_schema_files
+from ingest import faults
 from ingest.config import REPO_ROOT, Paths
 from ingest.contracts import CONTRACTS
+from warehouse.file_lock import wait_until_free
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
+log = logging.getLogger(__name__)
 
 
 class WarehouseBuildFailed(RuntimeError):
@@ -47,7 +51,7 @@ def dbt(args: list[str], paths: Paths, target: Path):
     os.environ["GRIDFUSION_HOME"] = str(paths.home)
     os.environ["GRIDFUSION_WAREHOUSE_TARGET"] = str(target)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    return dbtRunner().invoke(
+    return dbtRunner(callbacks=[_on_dbt_event]).invoke(
         [
             *args,
             "--project-dir",
@@ -76,14 +80,22 @@ def _time_phases(result: BuildResult, outcome) -> None:
     )
 
 
+def _on_dbt_event(event) -> None:
+    if event.info.name == "LogModelResult":
+        faults.reached("dbt.mid_model")
+
+
 def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     paths = paths or Paths.from_env()
     target = candidate_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
+    wait_until_free(target)  # the same night being built by another process
     for stale in (target, target.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)  # every build starts from an empty candidate
     for contract in CONTRACTS:
         write_schema_files(paths, contract)  # an entity that never loaded yet reads as empty, not as an error
+        for stale in discard_uncommitted(paths, contract):
+            log.warning("%s: left out of the build, no accepted batch owns it: %s", contract.key, stale)
     started = time.perf_counter()
     outcome = dbt(["build", "--quiet"], paths, target)
     result = BuildResult(candidate=target, seconds=round(time.perf_counter() - started, 2))

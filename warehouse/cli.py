@@ -13,6 +13,7 @@ from rich.console import Console
 from ingest.config import Paths
 from warehouse.identity_quality import measure_warehouse
 from warehouse.night import run_night
+from warehouse.publish import published_release, roll_back
 from warehouse.summary import print_summary, raise_if_incomplete
 
 app = typer.Typer(
@@ -69,6 +70,23 @@ def backfill_cmd(
         raise typer.Exit(1)
 
 
+@app.command("rollback")
+def rollback_cmd(
+    release: str = typer.Option(
+        None, help="A file name under releases/ (default: the one before the published)."
+    ),
+) -> None:
+    """Publish an earlier release of the warehouse again, with its analytics export."""
+    paths = Paths.from_env()
+    chosen = paths.warehouse_dir / "releases" / release if release else None
+    try:
+        published = roll_back(chosen, paths)
+    except LookupError as problem:
+        console.print(f"[red]{problem}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"published {published.name} again: {paths.warehouse}, {paths.analytics}")
+
+
 @app.command("status")
 def status_cmd(load_date: str = typer.Option(None, "--date", help="A night (default: the latest).")) -> None:
     """Show a night's summary and what is published."""
@@ -81,8 +99,10 @@ def status_cmd(load_date: str = typer.Option(None, "--date", help="A night (defa
         console.print(f"no run summary found under {folder}")
         raise typer.Exit(1)
     print_summary(json.loads(nights[-1].read_text()), console)
+    release = published_release(paths)
     console.print(
-        f"published warehouse: {paths.warehouse} ({'present' if paths.warehouse.exists() else 'absent'})"
+        f"published warehouse: {paths.warehouse} ({'present' if paths.warehouse.exists() else 'absent'}"
+        + (f", release {release.name})" if release else ")")
     )
 
 

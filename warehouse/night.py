@@ -19,10 +19,12 @@ from ingest import manifest
 from ingest.config import Paths
 from ingest.connectors import postgres_source
 from ingest.connectors.gov_api import fetch_gov_extracts
+from ingest.connectors.paged_api import FetchError
 from ingest.contracts import CONTRACTS, Contract
-from ingest.landing import land
+from ingest.landing import checksum, land, record_failure
 from warehouse import build as warehouse_build
 from warehouse import publish as warehouse_publish
+from warehouse.file_lock import DatabaseLocked
 from warehouse.summary import record, summarise
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,11 @@ def unloaded_entities(load_date: date, paths: Paths) -> list[str]:
 def land_entity(contract: Contract, load_date: date, paths: Paths):
     """Land an entity's extract, first fetched from the gov API or the city DB when one is configured."""
     if contract.system == "gov" and os.environ.get("GRIDFUSION_GOV_API_URL"):
-        fetch_gov_extracts(load_date, entities=[contract.entity], paths=paths)
+        try:
+            fetch_gov_extracts(load_date, entities=[contract.entity], paths=paths)
+        except FetchError as error:
+            record_failure(contract, load_date, [], checksum([]), f"{contract.key}: {error}", paths)
+            raise
     if contract.system == "city" and os.environ.get(postgres_source.DSN_ENV):
         extracted = postgres_source.extract_city_entity(contract, load_date, paths)
         landed = land(contract, load_date, paths)
@@ -97,6 +103,6 @@ def run_night(load_date: date, paths: Paths | None = None, strict: bool = False)
     if not (strict and unloaded_entities(load_date, paths)):
         try:
             publish(build(load_date, paths), load_date, paths)
-        except warehouse_build.WarehouseBuildFailed as error:
+        except (warehouse_build.WarehouseBuildFailed, DatabaseLocked) as error:
             log.error("%s", error)
     return close_night(load_date, paths)

@@ -16,6 +16,7 @@ from rich.table import Table
 from ingest import manifest
 from ingest.config import Paths
 from ingest.contracts import CONTRACTS
+from ingest.files import replacing
 
 
 def _path(paths: Paths, kind: str, load_date: date) -> Path:
@@ -24,9 +25,8 @@ def _path(paths: Paths, kind: str, load_date: date) -> Path:
 
 def record(paths: Paths, kind: str, load_date: date, payload: dict) -> None:
     """Keep one stage's outcome for the summary (``build``, ``publish``)."""
-    target = _path(paths, kind, load_date)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    with replacing(_path(paths, kind, load_date)) as tmp:
+        tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
 def recorded(paths: Paths, kind: str, load_date: date) -> dict | None:

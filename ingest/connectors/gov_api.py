@@ -24,6 +24,9 @@ from ingest.contracts import for_system, get
 
 URL_ENV = "GRIDFUSION_GOV_API_URL"
 TOKEN_ENV = "GRIDFUSION_GOV_API_TOKEN"
+TIMEOUT_ENV = (
+    "GRIDFUSION_GOV_API_TIMEOUT_SECONDS"  # the whole extract's deadline (RetryPolicy.total_timeout_s)
+)
 ENTITIES = tuple(c.entity for c in for_system("gov") if c.format == "json_pages")
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,10 @@ def fetch_gov_extracts(
     folder = (paths or Paths.from_env()).drop_dir("gov", load_date)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     with httpx.Client(base_url=base_url, headers=headers) as client:
-        return [_fetch(client, c.entity, load_date, folder, policy or RetryPolicy()) for c in contracts]
+        policy = policy or RetryPolicy(
+            total_timeout_s=float(os.environ.get(TIMEOUT_ENV, RetryPolicy.total_timeout_s))
+        )
+        return [_fetch(client, c.entity, load_date, folder, policy) for c in contracts]
 
 
 def _fetch(client: httpx.Client, entity: str, load_date: date, folder: Path, policy: RetryPolicy) -> Fetched:

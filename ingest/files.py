@@ -1,0 +1,43 @@
+"""Replacing a file so that a crash leaves the old version or the new one, never part of either.
+
+The new content goes to a hidden temporary name beside the target, is flushed to disk, renamed over the
+target, and the folder is flushed so the rename survives a power cut too. A write that fails (a full disk)
+removes its temporary file and names the file it could not write.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class WriteFailed(OSError):
+    """A file could not be written (e.g. the disk is full); the earlier version, if any, is unchanged."""
+
+
+def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def replacing(target: Path) -> Iterator[Path]:
+    """Yields the temporary path to write; on leaving, it takes ``target``'s place durably."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        yield tmp
+        _fsync(tmp)
+        os.replace(tmp, target)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise WriteFailed(f"could not write {target}: {error}") from error
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
