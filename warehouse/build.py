@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +17,14 @@ from ingest.config import REPO_ROOT, Paths
 from ingest.contracts import CONTRACTS
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
+# What a night's dbt docs keep: the self-contained page, and the manifest and catalog it was made from.
+DOCS_FILES = {
+    "static_index.html": "index.html",
+    "manifest.json": "manifest.json",
+    "catalog.json": "catalog.json",
+}
+
+log = logging.getLogger(__name__)
 
 
 class WarehouseBuildFailed(RuntimeError):
@@ -29,10 +39,17 @@ class BuildResult:
     tests_failed: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    docs: str | None = None
+    docs_seconds: float = 0.0
 
 
 def candidate_path(load_date: date, paths: Paths) -> Path:
     return paths.warehouse_dir / "candidates" / f"gridfusion-{load_date.isoformat()}.duckdb"
+
+
+def dbt_target(paths: Paths) -> Path:
+    """dbt's own output folder (manifest, run results, compiled SQL) for builds in this home."""
+    return paths.home / "dbt_target"
 
 
 def dbt(args: list[str], paths: Paths, target: Path):
@@ -50,7 +67,7 @@ def dbt(args: list[str], paths: Paths, target: Path):
             "--log-path",
             str(paths.home / "logs" / "dbt"),
             "--target-path",
-            str(paths.home / "dbt_target"),
+            str(dbt_target(paths)),
         ]
     )
 
@@ -79,9 +96,31 @@ def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     if not outcome.success:
         detail = "; ".join(result.failures) or str(outcome.exception)
         raise WarehouseBuildFailed(f"dbt build failed for {load_date} (candidate {target}): {detail}")
+    started = time.perf_counter()
+    docs = write_docs(load_date, paths, target)
+    result.docs = str(docs) if docs else None
+    result.docs_seconds = round(time.perf_counter() - started, 2)
     wal = target.with_suffix(".duckdb.wal")
     if wal.exists():
         raise WarehouseBuildFailed(
             f"{target} still has a write-ahead log open; refusing to hand it to publish"
         )
     return result
+
+
+def write_docs(load_date: date, paths: Paths, target: Path) -> Path | None:
+    """The night's dbt docs beside its Data Docs, from the build's own manifest (not recompiled) and the
+    candidate's catalog. Docs that fail to generate are logged and do not hold back the warehouse."""
+    outcome = dbt(["docs", "generate", "--static", "--no-compile", "--quiet"], paths, target)
+    if not outcome.success:
+        log.error("dbt docs generate failed for %s: %s", load_date, outcome.exception)
+        return None
+    folder = paths.dbt_docs / load_date.isoformat()
+    incoming = folder.with_name(f".{folder.name}.incoming")
+    shutil.rmtree(incoming, ignore_errors=True)
+    incoming.mkdir(parents=True)
+    for produced, kept in DOCS_FILES.items():
+        shutil.copyfile(dbt_target(paths) / produced, incoming / kept)
+    shutil.rmtree(folder, ignore_errors=True)
+    incoming.rename(folder)
+    return folder / "index.html"
