@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import duckdb
 from dbt.cli.main import dbtRunner
 
 from expectations.validate import write_schema_files
@@ -17,6 +18,7 @@ from ingest.config import REPO_ROOT, Paths
 from ingest.contracts import CONTRACTS
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
+SNAPSHOT_SCHEMA = "snapshots"
 # What a night's dbt docs keep: the self-contained page, and the manifest and catalog it was made from.
 DOCS_FILES = {
     "static_index.html": "index.html",
@@ -72,12 +74,33 @@ def dbt(args: list[str], paths: Paths, target: Path):
     )
 
 
+def inherit_snapshots(published: Path, target: Path) -> None:
+    """Copy the published warehouse's snapshot tables into the fresh candidate, so ``dbt build`` extends
+    last night's SCD2 history instead of starting it again. A failed build leaves the published one as it was.
+    """
+    if not published.exists():
+        return
+    with duckdb.connect(str(target)) as con:
+        con.execute(f"attach '{published}' as published (read_only)")
+        tables = con.execute(
+            "select table_name from duckdb_tables() where database_name = 'published' and schema_name = ?",
+            [SNAPSHOT_SCHEMA],
+        ).fetchall()
+        con.execute(f"create schema if not exists {SNAPSHOT_SCHEMA}")
+        for (name,) in tables:
+            con.execute(
+                f"create table {SNAPSHOT_SCHEMA}.{name} as select * from published.{SNAPSHOT_SCHEMA}.{name}"
+            )
+        con.execute("detach published")
+
+
 def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     paths = paths or Paths.from_env()
     target = candidate_path(load_date, paths)
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in (target, target.with_suffix(".duckdb.wal")):
-        stale.unlink(missing_ok=True)  # every build starts from an empty candidate
+        stale.unlink(missing_ok=True)  # every build starts from an empty candidate…
+    inherit_snapshots(paths.warehouse, target)  # …but for the history that dbt snapshots keep
     for contract in CONTRACTS:
         write_schema_files(paths, contract)  # an entity that never loaded yet reads as empty, not as an error
     started = time.perf_counter()
