@@ -77,6 +77,11 @@ class Paths:
         return self.reports / "data_docs"
 
     @property
+    def dbt_docs(self) -> Path:
+        """dbt docs of the warehouse as each night built it: ``dbt_docs/<date>/index.html``."""
+        return self.reports / "dbt_docs"
+
+    @property
     def warehouse_dir(self) -> Path:
         return self.home / "warehouse"
 

@@ -13,6 +13,8 @@ from typing import Literal
 
 import pyarrow as pa
 
+from ingest import case_catalogue
+
 ColumnType = Literal[
     "text", "name", "int", "float", "date", "timestamp", "id_number", "phone", "code", "geometry"
 ]
@@ -47,7 +49,7 @@ LINEAGE_SCHEMA = pa.schema(
 DIVISION = (6, 3, 3)  # 统计用区划代码: county + street/town + community/village
 GRID = (6, 3, 3, 4)  # unit grid: community code + 4-digit sequence (GB/T 30428.1 style)
 
-CASE_CATEGORIES = ("党群建设", "市容环境", "市场监管", "群防群控", "安全生产", "为民服务", "为企服务")
+CASE_CATEGORIES = case_catalogue.categories()
 
 
 @dataclass(frozen=True)

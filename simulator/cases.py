@@ -7,17 +7,16 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from ingest import case_catalogue
 from simulator.presets import Preset
 
+# category: (items, deadline in hours), from the catalogue the warehouse's dim_case_category is built from
 CATALOGUE: dict[str, tuple[tuple[str, ...], int]] = {
-    # category: (items, deadline in hours)
-    "党群建设": (("党员联系服务群众", "党组织活动阵地"), 120),
-    "市容环境": (("暴露垃圾", "乱堆物料", "违规广告"), 24),
-    "市场监管": (("占道经营", "无证经营"), 48),
-    "群防群控": (("矛盾纠纷", "治安隐患"), 48),
-    "安全生产": (("消防通道堵塞", "燃气隐患"), 12),
-    "为民服务": (("设施报修", "困难帮扶"), 72),
-    "为企服务": (("政策咨询", "营商环境"), 72),
+    category: (
+        tuple(i.item_name for i in case_catalogue.items() if i.category_name == category),
+        next(i.deadline_hours for i in case_catalogue.items() if i.category_name == category),
+    )
+    for category in case_catalogue.categories()
 }
 STEP_STATUS = {
     "上报": "已上报",

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from simulator import cases as case_gen
-from simulator import drops, party, people, places
+from simulator import drops, kpis, party, people, places
 from simulator import quirks as q
 from simulator.presets import PRESETS, Messiness, Preset
 
@@ -193,6 +193,16 @@ def write_truth(world: World, out: Path) -> None:
     )
     unified.to_parquet(folder / "cases.parquet", index=False)
     world.grids.drop(columns=["style"]).to_parquet(folder / "grids.parquet", index=False)
+    kpis.daily(
+        world.cases,
+        world.steps,
+        world.orders,
+        world.grids,
+        world.workers,
+        world.orgs,
+        world.start,
+        world.days,
+    ).to_parquet(folder / "kpis_daily.parquet", index=False)
     summary = {
         "preset": world.preset.name,
         "start": world.start.isoformat(),

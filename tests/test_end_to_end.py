@@ -162,7 +162,10 @@ def test_analytics_database_holds_no_clear_personal_data(nightly_run, truth):
     secrets |= set(persons["full_name"])
     with duckdb.connect(str(nightly_run.paths.analytics), read_only=True) as con:
         tables = con.sql("select schema_name, table_name from duckdb_tables()").fetchall()
-        assert {t for _, t in tables} == {"dim_grid", "dim_organization", "dim_person", "fct_case"}
+        assert {t for _, t in tables} == {
+            *("dim_grid", "dim_organization", "dim_person", "dim_date", "dim_case_category"),
+            *("fct_case", "fct_case_step", "kpi_grid_daily", "kpi_community_daily", "kpi_street_daily"),
+        }
         for schema, table in tables:
             frame = con.sql(f"select * from {schema}.{table}").df()
             for column in frame.columns:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import duckdb
 from dbt.cli.main import dbtRunner
 
 from expectations.validate import discard_uncommitted, write_schema_files
@@ -18,6 +20,14 @@ from ingest.contracts import CONTRACTS
 from warehouse.file_lock import wait_until_free
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
+SNAPSHOT_SCHEMA = "snapshots"
+# What a night's dbt docs keep: the self-contained page, and the manifest and catalog it was made from.
+DOCS_FILES = {
+    "static_index.html": "index.html",
+    "manifest.json": "manifest.json",
+    "catalog.json": "catalog.json",
+}
+
 log = logging.getLogger(__name__)
 
 
@@ -35,6 +45,8 @@ class BuildResult:
     parse_seconds: float = 0.0  # dbt's start-up and project parse, before the first model runs
     compile_seconds: float = 0.0  # rendering each node's SQL, summed over nodes
     failures: list[str] = field(default_factory=list)
+    docs: str | None = None
+    docs_seconds: float = 0.0
 
 
 def candidate_path(paths: Paths) -> Path:
@@ -44,6 +56,11 @@ def candidate_path(paths: Paths) -> Path:
     per-night name would cost every night a full parse instead of a partial one.
     """
     return paths.warehouse_dir / "candidates" / "gridfusion.duckdb"
+
+
+def dbt_target(paths: Paths) -> Path:
+    """dbt's own output folder (manifest, run results, compiled SQL) for builds in this home."""
+    return paths.home / "dbt_target"
 
 
 def dbt(args: list[str], paths: Paths, target: Path):
@@ -61,7 +78,7 @@ def dbt(args: list[str], paths: Paths, target: Path):
             "--log-path",
             str(paths.home / "logs" / "dbt"),
             "--target-path",
-            str(paths.home / "dbt_target"),
+            str(dbt_target(paths)),
         ]
     )
 
@@ -85,13 +102,34 @@ def _on_dbt_event(event) -> None:
         faults.reached("dbt.mid_model")
 
 
+def inherit_snapshots(published: Path, target: Path) -> None:
+    """Copy the published warehouse's snapshot tables into the fresh candidate, so ``dbt build`` extends
+    last night's SCD2 history instead of starting it again. A failed build leaves the published one as it was.
+    """
+    if not published.exists():
+        return
+    with duckdb.connect(str(target)) as con:
+        con.execute(f"attach '{published}' as published (read_only)")
+        tables = con.execute(
+            "select table_name from duckdb_tables() where database_name = 'published' and schema_name = ?",
+            [SNAPSHOT_SCHEMA],
+        ).fetchall()
+        con.execute(f"create schema if not exists {SNAPSHOT_SCHEMA}")
+        for (name,) in tables:
+            con.execute(
+                f"create table {SNAPSHOT_SCHEMA}.{name} as select * from published.{SNAPSHOT_SCHEMA}.{name}"
+            )
+        con.execute("detach published")
+
+
 def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     paths = paths or Paths.from_env()
     target = candidate_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
     wait_until_free(target)  # the same night being built by another process
     for stale in (target, target.with_suffix(".duckdb.wal")):
-        stale.unlink(missing_ok=True)  # every build starts from an empty candidate
+        stale.unlink(missing_ok=True)  # every build starts from an empty candidate…
+    inherit_snapshots(paths.warehouse, target)  # …but for the history that dbt snapshots keep
     for contract in CONTRACTS:
         write_schema_files(paths, contract)  # an entity that never loaded yet reads as empty, not as an error
         for stale in discard_uncommitted(paths, contract):
@@ -113,9 +151,31 @@ def build(load_date: date, paths: Paths | None = None) -> BuildResult:
     if not outcome.success:
         detail = "; ".join(result.failures) or str(outcome.exception)
         raise WarehouseBuildFailed(f"dbt build failed for {load_date} (candidate {target}): {detail}")
+    started = time.perf_counter()
+    docs = write_docs(load_date, paths, target)
+    result.docs = str(docs) if docs else None
+    result.docs_seconds = round(time.perf_counter() - started, 2)
     wal = target.with_suffix(".duckdb.wal")
     if wal.exists():
         raise WarehouseBuildFailed(
             f"{target} still has a write-ahead log open; refusing to hand it to publish"
         )
     return result
+
+
+def write_docs(load_date: date, paths: Paths, target: Path) -> Path | None:
+    """The night's dbt docs beside its Data Docs, from the build's own manifest (not recompiled) and the
+    candidate's catalog. Docs that fail to generate are logged and do not hold back the warehouse."""
+    outcome = dbt(["docs", "generate", "--static", "--no-compile", "--quiet"], paths, target)
+    if not outcome.success:
+        log.error("dbt docs generate failed for %s: %s", load_date, outcome.exception)
+        return None
+    folder = paths.dbt_docs / load_date.isoformat()
+    incoming = folder.with_name(f".{folder.name}.incoming")
+    shutil.rmtree(incoming, ignore_errors=True)
+    incoming.mkdir(parents=True)
+    for produced, kept in DOCS_FILES.items():
+        shutil.copyfile(dbt_target(paths) / produced, incoming / kept)
+    shutil.rmtree(folder, ignore_errors=True)
+    incoming.rename(folder)
+    return folder / "index.html"

@@ -1,0 +1,93 @@
+"""The dashboards' case KPIs per grid and day, computed from the simulator's own records (``truth/``).
+
+Independent of the warehouse: what each KPI should be, from the cases as they really happened, judged at
+``cutoff`` (the end of the last simulated day). A grid case counts towards a day by its event that day:
+reported (opened), closed (on time, level resolved, reworked, satisfaction called back), its deadline
+passing while still open (overdue). Cases whose report time the source garbles never load, so they are left
+out here too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+
+def _per_day(frame: pd.DataFrame, when: str, **counts: pd.Series) -> pd.DataFrame:
+    keyed = pd.DataFrame({"grid_code": frame["grid_code"], "date_day": frame[when].dt.date, **counts})
+    return keyed.groupby(["grid_code", "date_day"]).sum()
+
+
+def daily(
+    cases: pd.DataFrame,
+    steps: pd.DataFrame,
+    orders: pd.DataFrame,
+    grids: pd.DataFrame,
+    workers: pd.DataFrame,
+    orgs: pd.DataFrame,
+    start: date,
+    days: int,
+) -> pd.DataFrame:
+    """One row per grid and day from ``start`` for ``days`` days: additive counts, then rates."""
+    cutoff = datetime.combine(start + timedelta(days=days), datetime.min.time())
+    cases = cases[(cases["dirty_rule"] == "") & (cases["reported_at"] < cutoff)]
+    closed = cases[cases["closed_at"] < cutoff]
+    reworked = set(steps.loc[(steps["step"] == "返工") & (steps["occurred_at"] < cutoff), "case_no"])
+    answered = orders[orders["completed_at"] < cutoff].set_index("order_no")["satisfaction"]
+    satisfaction = closed["hotline_order_no"].map(answered)
+    on_time = closed["closed_at"] <= closed["deadline_at"]
+    late = cases[~((cases["closed_at"] < cutoff) & (cases["closed_at"] <= cases["deadline_at"]))]
+
+    events = pd.concat(
+        [
+            _per_day(cases, "reported_at", cases_opened=1),
+            _per_day(
+                closed,
+                "closed_at",
+                cases_closed=1,
+                cases_closed_on_time=on_time.astype(int),
+                cases_resolved_at_grid=(closed["resolved_level"] == "网格").astype(int),
+                cases_resolved_within_community=closed["resolved_level"].isin(["网格", "社区"]).astype(int),
+                cases_reworked=closed["case_no"].isin(reworked).astype(int),
+                satisfaction_responses=satisfaction.notna().astype(int),
+                satisfied_responses=satisfaction.isin(["满意", "基本满意"]).astype(int),
+            ),
+            _per_day(late, "deadline_at", cases_overdue=1),
+        ]
+    )
+    events = events.groupby(level=[0, 1]).sum()
+
+    day_list = [start + timedelta(days=n) for n in range(days)]
+    frame = pd.MultiIndex.from_product([grids["grid_code"], day_list], names=["grid_code", "date_day"])
+    kpis = events.reindex(frame, fill_value=0).fillna(0).astype("int64").reset_index()
+    kpis["open_cases_end_of_day"] = (
+        (kpis["cases_opened"] - kpis["cases_closed"]).groupby(kpis["grid_code"]).cumsum()
+    )
+    places = grids.set_index("grid_code")
+    kpis["community_code"] = kpis["grid_code"].map(places["community_code"])
+    kpis["grids"] = 1
+    kpis["grids_with_party_branch"] = kpis["grid_code"].isin(orgs["grid_code"]).astype("int64")
+    kpis["grid_workers"] = (
+        kpis["grid_code"].map(workers.groupby("grid_code").size()).fillna(0).astype("int64")
+    )
+    kpis["households"] = kpis["grid_code"].map(places["households"]).astype("int64")
+    return with_rates(kpis)
+
+
+def with_rates(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The rates from a frame's additive counts (also for communities and streets, after summing grids)."""
+
+    def ratio(numerator: str, denominator: str) -> pd.Series:
+        return (kpis[numerator] / kpis[denominator]).where(kpis[denominator] > 0)
+
+    return kpis.assign(
+        on_time_closure_rate=ratio("cases_closed_on_time", "cases_closed"),
+        grid_resolution_rate=ratio("cases_resolved_at_grid", "cases_closed"),
+        community_resolution_rate=ratio("cases_resolved_within_community", "cases_closed"),
+        rework_rate=ratio("cases_reworked", "cases_closed"),
+        satisfaction_rate=ratio("satisfied_responses", "satisfaction_responses"),
+        open_cases_per_worker=ratio("open_cases_end_of_day", "grid_workers"),
+        households_per_worker=ratio("households", "grid_workers"),
+        grid_party_coverage_rate=ratio("grids_with_party_branch", "grids"),
+    )

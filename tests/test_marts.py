@@ -1,0 +1,202 @@
+"""The dashboards' marts after the real nightly runs: KPIs equal the simulator's truth, the catalogue is one,
+the example analyst queries run on the published analytics DB, and each night leaves its dbt docs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ingest import case_catalogue
+from ingest.config import Paths
+from simulator.kpis import with_rates
+from tests.conftest import DAYS, START
+from warehouse.build import build
+
+NEXT_NIGHT = START + timedelta(days=DAYS)
+QUERIES = sorted((Path(__file__).parent.parent / "warehouse" / "queries").glob("*.sql"))
+LEVELS = {
+    "kpi_grid_daily": "grid_code",
+    "kpi_community_daily": "community_code",
+    "kpi_street_daily": "street_code",
+}
+
+
+@pytest.fixture(scope="module")
+def analytics(nightly_run):
+    with duckdb.connect(str(nightly_run.paths.analytics), read_only=True) as con:
+        yield con
+
+
+@pytest.fixture(scope="module")
+def truth_kpis(truth) -> pd.DataFrame:
+    return truth.table("kpis_daily").assign(street_code=lambda t: t["community_code"].str[:9])
+
+
+def mart(con, name: str, columns: list[str]) -> pd.DataFrame:
+    frame = con.sql(f"select {', '.join(columns)} from marts.{name}").df()
+    frame["date_day"] = frame["date_day"].dt.date
+    return frame.sort_values(columns[:2], ignore_index=True)
+
+
+def rolled_up(grid_kpis: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The truth's grid rows summed per place and day, rates recomputed from the sums."""
+    rates = with_rates(grid_kpis.head(0)).columns.difference(grid_kpis.columns)
+    counts = grid_kpis.columns.difference([*rates, "grid_code", "community_code", "street_code", "date_day"])
+    summed = grid_kpis.groupby([level, "date_day"], as_index=False)[list(counts)].sum()
+    return with_rates(summed)
+
+
+@pytest.mark.parametrize("name", list(LEVELS))
+def test_kpi_marts_equal_the_truth(analytics, truth_kpis, name):
+    """Every count and rate, per grid, community and street and day, as the simulator's own records give."""
+    level = LEVELS[name]
+    expected = truth_kpis if name == "kpi_grid_daily" else rolled_up(truth_kpis, level)
+    columns = [
+        level,
+        "date_day",
+        *expected.columns.difference([level, "date_day", "grid_code", "community_code", "street_code"]),
+    ]
+    expected = expected[columns].sort_values(columns[:2], ignore_index=True)
+    actual = mart(analytics, name, columns)
+    assert len(expected) and expected["cases_closed"].sum() > 0 and expected["cases_overdue"].sum() > 0
+    pd.testing.assert_frame_equal(actual, expected, check_dtype=False, rtol=1e-12)
+
+
+def test_grid_kpis_cover_every_grid_every_day(analytics, truth):
+    grids, days = truth.table("grids")["grid_code"].nunique(), truth.summary["days"]
+    rows = analytics.sql(
+        "select count(*), count(distinct grid_code), count(distinct date_day) from marts.kpi_grid_daily"
+    )
+    assert rows.fetchall()[0] == (grids * days, grids, days)
+
+
+def test_one_catalogue_for_ingest_simulator_and_warehouse(analytics, truth):
+    items = case_catalogue.items()
+    assert len({i.category_name for i in items}) == 7 and len(items) >= 80
+    loaded = analytics.sql(
+        "select item_code, item_name, category_name, deadline_hours from marts.dim_case_category"
+    )
+    assert sorted(loaded.fetchall()) == sorted(
+        (i.item_code, i.item_name, i.category_name, i.deadline_hours) for i in items
+    )
+    # every grid case is coded from the catalogue, and its deadline is its category's
+    off = analytics.sql(
+        "select count(*) filter (where item_code is null),"
+        " count(*) filter (where case_deadline_at <> case_reported_at + to_hours(category_deadline_hours))"
+        " from marts.fct_case where origin_system = 'city'"
+    )
+    assert off.fetchall()[0] == (0, 0)
+
+
+def test_case_steps_and_step_times(analytics):
+    """fct_case_step holds each step of every loaded grid case, and fct_case each step's latest time."""
+    counts = analytics.sql(
+        "select (select sum(step_count) from marts.fct_case),"
+        " (select count(*) from marts.fct_case_step),"
+        " (select count(*) from marts.fct_case_step s join marts.fct_case c using (case_key)"
+        "  where s.step = '派遣' and s.step_occurred_at = c.case_dispatched_at),"
+        " (select count(*) from marts.fct_case where case_dispatched_at is not null)"
+    ).fetchall()[0]
+    assert counts[0] == counts[1] > 0
+    assert counts[2] == counts[3] > 0
+    reworked = analytics.sql("select count(*) from marts.fct_case_step where step = '返工'").fetchall()[0][0]
+    assert reworked == analytics.sql("select sum(rework_count) from marts.fct_case").fetchall()[0][0] > 0
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q.stem for q in QUERIES])
+def test_example_analyst_queries_run_on_the_analytics_db(analytics, query):
+    frame = analytics.sql(query.read_text()).df()
+    assert len(frame) > 0 and not frame.columns.duplicated().any()
+
+
+def test_example_queries_agree_with_the_truth(analytics, truth_kpis):
+    on_time = analytics.sql((QUERIES[0].parent / "on_time_rate_by_street.sql").read_text()).df()
+    expected = truth_kpis.groupby("street_code")[["cases_closed", "cases_closed_on_time"]].sum()
+    assert (
+        on_time.set_index("street_code")[["cases_closed", "cases_closed_on_time"]]
+        .sort_index()
+        .astype(int)
+        .equals(expected.sort_index())
+    )
+    load = analytics.sql((QUERIES[0].parent / "grid_worker_load.sql").read_text()).df()
+    last_day = truth_kpis[truth_kpis["date_day"] == truth_kpis["date_day"].max()]
+    assert load["open_cases_end_of_day"].sum() == last_day["open_cases_end_of_day"].sum()
+    backlog = analytics.sql((QUERIES[0].parent / "case_backlog_ageing.sql").read_text()).df()
+    assert backlog["open_cases"].sum() == last_day["open_cases_end_of_day"].sum()
+
+
+def test_public_marts_enforce_contracts_and_are_documented_in_both_languages(nightly_run):
+    manifest = json.loads((nightly_run.paths.home / "dbt_target" / "manifest.json").read_text())
+    marts = [
+        n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"
+    ]
+    mine = [n for n in marts if n["name"] != "dim_person"]
+    assert len(mine) >= 9
+    for node in mine:
+        assert node["config"]["contract"]["enforced"], node["name"]
+        assert _bilingual(node["description"]), node["name"]
+        for column in node["columns"].values():
+            assert column["data_type"] and _bilingual(column["description"]), (node["name"], column["name"])
+    exposures = {e["name"] for e in manifest["exposures"].values()}
+    assert "case_handling_dashboard" in exposures
+
+
+def _bilingual(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text) and any(
+        ch.isascii() and ch.isalpha() for ch in text
+    )
+
+
+def test_each_night_leaves_its_dbt_docs(nightly_run):
+    for night in nightly_run.exit_codes:
+        folder = nightly_run.paths.dbt_docs / night.isoformat()
+        page = (folder / "index.html").read_text()
+        assert "kpi_grid_daily" in page
+        catalog = json.loads((folder / "catalog.json").read_text())
+        assert "model.gridfusion.kpi_grid_daily" in catalog["nodes"]
+    summary = json.loads(
+        (nightly_run.paths.reports / "run_summary" / f"{max(nightly_run.exit_codes)}.json").read_text()
+    )
+    assert summary["build"]["docs"].endswith("index.html")
+
+
+def test_snapshots_extend_the_published_history(nightly_run, tmp_path):
+    """A later night moves a grid worker to another grid: the new candidate inherits the published SCD2
+    history and closes the old assignment, while the published warehouse keeps its own."""
+    home = tmp_path / "home"
+    skip = shutil.ignore_patterns("airflow", "logs", "gx", "releases", "candidates")
+    shutil.copytree(nightly_run.paths.home, home, ignore=skip)
+    paths = Paths(home)
+    workers_dir = paths.accepted / "city" / "grid_workers"
+    latest = sorted(workers_dir.glob("load_date=*/*.parquet"))[-1]
+    workers = pd.read_parquet(latest)
+    moved = workers.iloc[0]
+    other_grid = next(g for g in workers["grid_code"] if g != moved["grid_code"])
+    changed_at = moved["updated_at"] + pd.Timedelta(days=40)
+    workers.loc[0, ["grid_code", "updated_at"]] = [other_grid, changed_at]
+    workers["_load_date"] = NEXT_NIGHT
+    (workers_dir / f"load_date={NEXT_NIGHT}").mkdir()
+    workers.to_parquet(workers_dir / f"load_date={NEXT_NIGHT}" / "moved.parquet", index=False)
+
+    candidate = build(NEXT_NIGHT, paths).candidate
+    history = "select grid_code, dbt_valid_from, dbt_valid_to from snapshots.grid_worker_assignments"
+    with duckdb.connect(str(candidate), read_only=True) as con:
+        versions = con.sql(
+            f"{history} where worker_id = ? order by dbt_valid_from", params=[moved["worker_id"]]
+        )
+        assert versions.fetchall() == [
+            (moved["grid_code"], moved["updated_at"], changed_at),
+            (other_grid, changed_at, None),
+        ]
+        assert (
+            con.sql("select count(*) from snapshots.grid_worker_assignments").fetchall()[0][0]
+            == len(workers) + 1
+        )
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        assert con.sql(f"{history} where dbt_valid_to is not null").fetchall() == []
