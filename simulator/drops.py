@@ -56,7 +56,7 @@ def party(
     folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, updated: datetime, advance: Advance
 ) -> None:
     """党员信息管理系统: GBK CSV with Chinese headers and Windows line endings, as its export button makes."""
-    stamp = q.timestamp_text(np.array([updated], dtype="datetime64[s]"))[0].as_py()
+    stamp = f"{updated:%Y-%m-%d %H:%M:%S}"
     header = [
         "组织编码",
         "组织名称",
