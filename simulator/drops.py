@@ -160,7 +160,7 @@ def _order_records(orders: pd.DataFrame, cutoff: np.datetime64, day_start: np.da
     o, events, happened = orders[changed], events[:, changed], happened[:, changed]
     done = happened[2]
     forwarded = (o["forwarded_case_no"].to_numpy() != "") & (o["forwarded_at"].to_numpy() < cutoff)
-    latest = np.where(happened, events, np.datetime64("NaT", "ms")).max(axis=0)
+    latest = np.where(happened, events, np.datetime64(0, "ms")).max(axis=0)  # NaT would win a max
     status = np.where(done, "已办结", np.where(happened[1], "办理中", "受理"))
     null = pa.nulls(len(o), pa.large_string())
     return json_records(

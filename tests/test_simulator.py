@@ -148,6 +148,18 @@ def test_truth_matches_the_drops(drops):
     assert steps == counts["city.case_steps"]
 
 
+def test_each_changed_order_is_stamped_with_its_latest_event_of_the_drop(drops):
+    for day in _days(drops, "gov"):
+        orders = pd.DataFrame(_pages(day, "hotline_orders"))
+        cutoff = pd.Timestamp(day.name) + pd.Timedelta(days=1)
+        updated = pd.to_datetime(orders["updateTime"], format="%Y-%m-%d %H:%M:%S")
+        received = pd.to_datetime(orders["receivedTime"], unit="ms") + pd.Timedelta(hours=8)
+        assert (updated >= received.dt.floor("s")).all() and (updated < cutoff).all()
+        finished = orders["finishTime"].notna()
+        assert (orders.loc[finished, "finishTime"] == orders.loc[finished, "updateTime"]).all()
+        assert set(orders["status"]) <= {"受理", "办理中", "已办结"}
+
+
 def test_the_first_city_drop_carries_a_year_of_history_and_later_drops_a_day(city_drops):
     first, second = _days(city_drops, "city")
     reported = pd.to_datetime(_csv(first / "cases.csv")["reported_at"], errors="coerce")
