@@ -16,6 +16,7 @@ from ingest.config import Paths
 from simulator.generate import generate
 from simulator.mutations import KINDS, mutate
 from simulator.presets import PRESETS
+from simulator.progress import Stages, bars
 from simulator.server import ENTITIES, Faults, GovApiServer, page_ref
 
 app = typer.Typer(
@@ -32,16 +33,28 @@ def generate_cmd(
     days: int = typer.Option(0, help="Days to simulate (0 = the preset's default)."),
     start: str = typer.Option("2026-11-01", help="First simulated day (YYYY-MM-DD)."),
     seed: int = typer.Option(20261101, help="Random seed; the same seed gives the same city."),
+    fraction: float = typer.Option(1.0, help="Share of the preset's persons, grids and cases to simulate."),
     out: Path = typer.Option(None, help="Drop folder (default: $GRIDFUSION_HOME/drops)."),
 ) -> None:
     """Write day-by-day drops for every system, and the ground truth beside them."""
     if preset not in PRESETS:
         raise typer.BadParameter(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    if not 0 < fraction <= 1:
+        raise typer.BadParameter(f"--fraction must be in (0, 1], got {fraction}")
     out = out or Paths.from_env().drops
     began = time.perf_counter()
-    world = generate(preset, out, days or None, date.fromisoformat(start), seed)
+    with bars() as progress:
+        world = generate(
+            preset,
+            out,
+            days or None,
+            date.fromisoformat(start),
+            seed,
+            fraction=fraction,
+            stages=Stages(progress),
+        )
     console.print(
-        f"[green]generated[/] preset={preset} days={world.days} persons={len(world.persons)} "
+        f"[green]generated[/] preset={world.preset.name} days={world.days} persons={len(world.persons)} "
         f"members={len(world.members)} grids={len(world.grids)} cases={len(world.cases)} "
         f"orders={len(world.orders)} in {time.perf_counter() - began:.1f}s → {out}"
     )

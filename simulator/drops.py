@@ -1,26 +1,31 @@
-"""Write one day of each source system's extracts, in the system's own format and quirks."""
+"""Write one day of each source system's extracts, in the system's own format and quirks.
+
+Rows are turned into text a column and a chunk at a time (``simulator.text``), so a city of millions streams.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from simulator import quirks as q
 from simulator.cases import STEP_STATUS
+from simulator.text import concat, csv_lines, joined, json_number, json_records, json_string, pick, write_csv
+
+CHUNK_ROWS = 250_000
+Advance = Callable[[int], None]
 
 
-def _csv_bytes(header: list[str], rows: list[list[str]], encoding: str, bom: bool = False) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n" if encoding != "utf-8" else "\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    data = buffer.getvalue().encode(encoding)
-    return (b"\xef\xbb\xbf" + data) if bom else data
+def _chunks(frame: pd.DataFrame, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    for begin in range(0, len(frame), rows):
+        yield frame.iloc[begin : begin + rows]
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -28,39 +33,30 @@ def _write(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _pages(folder: Path, stem: str, records: list[dict], page_size: int) -> None:
-    pages = max(1, -(-len(records) // page_size))
-    for page in range(1, pages + 1):
-        chunk = records[(page - 1) * page_size : page * page_size]
-        body = {
-            "code": 0,
-            "msg": "success",
-            "data": {
-                "page": page,
-                "pageSize": page_size,
-                "pages": pages,
-                "total": len(records),
-                "records": chunk,
-            },
-        }
-        _write(folder / f"{stem}_page_{page:04d}.json", json.dumps(body, ensure_ascii=False).encode())
+def _pages(folder: Path, stem: str, records: Iterator[pa.Array], total: int, page_size: int) -> None:
+    """Paged API responses, ``page_size`` records each, from record chunks that are multiples of a page."""
+    pages = max(1, -(-total // page_size))
+    page = 0
+    for chunk in records:
+        for begin in range(0, max(len(chunk), 1), page_size):
+            page += 1
+            head = (
+                f'{{"code": 0, "msg": "success", "data": {{"page": {page}, "pageSize": {page_size}, '
+                f'"pages": {pages}, "total": {total}, "records": ['
+            )
+            body = joined(chunk.slice(begin, page_size), ", ")
+            _write(folder / f"{stem}_page_{page:04d}.json", head.encode() + body.to_pybytes() + b"]}}")
 
 
-def party(folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, updated: datetime) -> None:
+def _constant(text: str, n: int) -> pa.Array:
+    return pa.array(np.full(n, text), pa.large_string())
+
+
+def party(
+    folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, updated: datetime, advance: Advance
+) -> None:
     """党员信息管理系统: GBK CSV with Chinese headers and Windows line endings, as its export button makes."""
-    org_rows = [
-        [
-            o.org_code,
-            o.org_name,
-            o.org_type,
-            o.parent_org_code,
-            o.division_code,
-            o.grid_code,
-            q.date_text(o.founded_on, 2),
-            q.timestamp_text(updated),
-        ]
-        for o in orgs.itertuples()
-    ]
+    stamp = f"{updated:%Y-%m-%d %H:%M:%S}"
     header = [
         "组织编码",
         "组织名称",
@@ -71,7 +67,49 @@ def party(folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, updated: date
         "成立日期",
         "更新时间",
     ]
-    _write(folder / "organizations.csv", _csv_bytes(header, org_rows, "gbk"))
+
+    def org_lines():
+        for o in _chunks(orgs):
+            founded = q.date_text(o["founded_on"], np.full(len(o), 2))
+            columns = [o[c] for c in ("org_code", "org_name", "org_type", "parent_org_code", "division_code")]
+            yield csv_lines([*columns, o["grid_code"], founded, _constant(stamp, len(o))], "\r\n")
+            advance(len(o))
+
+    write_csv(folder / "organizations.csv", header, org_lines(), "gbk", "\r\n")
+
+    def member_lines():
+        for m in _chunks(members):
+            style = m["style"].to_numpy()
+            id_text = pick(
+                pa.array(m["dirty_rule"].to_numpy() != ""),
+                q.wrong_check_digit(m["id_number"]),
+                m["id_number"],
+            )
+            lowered = concat(
+                pc.utf8_slice_codeunits(id_text, 0, 17),
+                pc.utf8_lower(pc.utf8_slice_codeunits(id_text, 17, 18)),
+            )
+            id_text = pick(m["lower_x"].to_numpy(), lowered, id_text)
+            phone = pick(m["no_phone"].to_numpy(), "", q.phone_text(m["phone"], style))
+            wide = m["fullwidth"].to_numpy()
+            id_text, phone = pick(wide, q.fullwidth(id_text), id_text), pick(wide, q.fullwidth(phone), phone)
+            columns = [
+                m["member_id"],
+                m["full_name"],
+                m["gender"],
+                m["ethnicity"],
+                q.date_text(m["birth_date"], style),
+                id_text,
+                phone,
+                q.date_text(m["joined_on"], style + 1),
+                m["member_category"],
+                m["employment_status"],
+                m["org_code"],
+                _constant(stamp, len(m)),
+            ]
+            yield csv_lines(columns, "\r\n")
+            advance(len(m))
+
     header = [
         "党员编号",
         "姓名",
@@ -86,91 +124,87 @@ def party(folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, updated: date
         "所在组织编码",
         "更新时间",
     ]
-    rows = []
-    for m in members.itertuples():
-        id_text = q.wrong_check_digit(m.id_number) if m.dirty_rule else m.id_number
-        phone = "" if m.no_phone else q.phone_text(m.phone, m.style)
-        if m.lower_x:
-            id_text = id_text[:-1] + id_text[-1].lower()
-        if m.fullwidth:
-            id_text, phone = q.fullwidth(id_text), q.fullwidth(phone)
-        rows.append(
-            [
-                m.member_id,
-                m.full_name,
-                m.gender,
-                m.ethnicity,
-                q.date_text(m.birth_date, m.style),
-                id_text,
-                phone,
-                q.date_text(m.joined_on, m.style + 1),
-                m.member_category,
-                m.employment_status,
-                m.org_code,
-                q.timestamp_text(updated),
-            ]
+    write_csv(folder / "members.csv", header, member_lines(), "gbk", "\r\n")
+
+
+def _resident_records(
+    residents: pd.DataFrame, positions: np.ndarray, rows: int, advance: Advance
+) -> Iterator[pa.Array]:
+    for begin in range(0, len(positions), rows):
+        r = residents.iloc[positions[begin : begin + rows]]
+        style = r["style"].to_numpy()
+        id_card = pick(r["masked"].to_numpy(), q.masked_id(r["id_number"]), r["id_number"])
+        yield json_records(
+            {
+                "residentId": json_string(r["resident_id"]),
+                "name": json_string(r["written_name"]),
+                "gender": json_string(r["gender"]),
+                "birthDate": json_string(q.date_text(r["birth_date"], style)),
+                "idCard": json_string(id_card),
+                "mobile": json_string(q.phone_text(r["phone"], style)),
+                "communityCode": json_string(r["community_code"]),
+                "address": json_string(r["address"]),
+                "updateTime": json_string(q.timestamp_text(r["updated_at"])),
+            }
         )
-    _write(folder / "members.csv", _csv_bytes(header, rows, "gbk"))
+        advance(len(r))
+
+
+def _order_records(orders: pd.DataFrame, cutoff: np.datetime64, day_start: np.datetime64) -> pa.Array:
+    received = orders["received_at"].to_numpy()
+    dispatched = received + np.timedelta64(1, "h")
+    completed = orders["completed_at"].to_numpy()
+    events = np.stack([received, dispatched, completed])
+    happened = events < cutoff
+    changed = happened.any(axis=0) & (happened & (events >= day_start)).any(axis=0)
+    o, events, happened = orders[changed], events[:, changed], happened[:, changed]
+    done = happened[2]
+    forwarded = (o["forwarded_case_no"].to_numpy() != "") & (o["forwarded_at"].to_numpy() < cutoff)
+    latest = np.where(happened, events, np.datetime64(0, "ms")).max(axis=0)  # NaT would win a max
+    status = np.where(done, "已办结", np.where(happened[1], "办理中", "受理"))
+    null = pa.nulls(len(o), pa.large_string())
+    return json_records(
+        {
+            "orderNo": json_string(o["order_no"]),
+            "receivedTime": json_number(pa.array(q.epoch_ms(o["received_at"]))),
+            "callerPhone": json_string(o["caller_phone"]),
+            "orderType": json_string(o["order_type"]),
+            "category": json_string(o["category"]),
+            "communityCode": json_string(o["community_code"]),
+            "handlingUnit": json_string(o["handling_unit"]),
+            "deadline": json_string(q.timestamp_text(o["deadline_at"])),
+            "finishTime": json_string(pick(done, q.timestamp_text(o["completed_at"]), null)),
+            "satisfaction": json_string(pick(done, o["satisfaction"], null)),
+            "gridCaseNo": json_string(pick(forwarded, o["forwarded_case_no"], null)),
+            "status": json_string(pa.array(status)),
+            "updateTime": json_string(q.timestamp_text(latest)),
+        }
+    )
 
 
 def gov(
-    folder: Path, residents: pd.DataFrame, orders: pd.DataFrame, cutoff: datetime, page_size: int
-) -> None:
-    """政务服务: a paged JSON API; residents as a snapshot, 12345 orders changed during the day."""
-    records = [
-        {
-            "residentId": r.resident_id,
-            "name": q.traditional(r.full_name) if r.traditional else r.full_name,
-            "gender": r.gender,
-            "birthDate": q.date_text(r.birth_date, r.style),
-            "idCard": q.masked_id(r.id_number) if r.masked else r.id_number,
-            "mobile": q.phone_text(r.phone, r.style),
-            "communityCode": r.community_code,
-            "address": r.address,
-            "updateTime": q.timestamp_text(r.updated_at),
-        }
-        for r in residents.itertuples()
-    ]
-    _pages(folder, "residents", records, page_size)
-    day_start = cutoff - timedelta(days=1)
-    changed = []
-    for o in orders.itertuples():
-        dispatched = o.received_at + timedelta(hours=1)
-        events = [t for t in (o.received_at, dispatched, o.completed_at) if t < cutoff]
-        if not events or not any(t >= day_start for t in events):
-            continue
-        done = o.completed_at < cutoff
-        forwarded = bool(o.forwarded_case_no) and o.forwarded_at < cutoff
-        changed.append(
-            {
-                "orderNo": o.order_no,
-                "receivedTime": q.epoch_ms(o.received_at),
-                "callerPhone": o.caller_phone,
-                "orderType": o.order_type,
-                "category": o.category,
-                "communityCode": o.community_code,
-                "handlingUnit": o.handling_unit,
-                "deadline": q.timestamp_text(o.deadline_at),
-                "finishTime": q.timestamp_text(o.completed_at) if done else None,
-                "satisfaction": o.satisfaction if done else None,
-                "gridCaseNo": o.forwarded_case_no if forwarded else None,
-                "status": "已办结" if done else ("办理中" if dispatched < cutoff else "受理"),
-                "updateTime": q.timestamp_text(max(events)),
-            }
-        )
-    _pages(folder, "hotline_orders", changed, page_size)
-
-
-def city(
     folder: Path,
-    grids: pd.DataFrame,
-    workers: pd.DataFrame,
-    cases: pd.DataFrame,
-    steps: pd.DataFrame,
-    cutoff: datetime,
-    updated: datetime,
+    residents: pd.DataFrame,
+    present: np.ndarray,
+    orders: pd.DataFrame,
+    cutoff: np.datetime64,
+    day_start: np.datetime64,
+    page_size: int,
+    advance: Advance,
 ) -> None:
-    """网格化管理: GeoJSON grids, UTF-8 CSV workers (with BOM), cases and steps changed during the day."""
+    """政务服务: a paged JSON API; the ``present`` residents (row positions) as a snapshot, 12345 orders
+    changed since ``day_start``."""
+    rows = max(1, CHUNK_ROWS // page_size) * page_size
+    records = _resident_records(residents, present, rows, advance)
+    _pages(folder, "residents", records, len(present), page_size)
+    changed = _order_records(orders, cutoff, day_start)
+    _pages(folder, "hotline_orders", iter([changed]), len(changed), page_size)
+    advance(len(orders))
+
+
+def _grids_geojson(grids: pd.DataFrame, updated: datetime) -> bytes:
+    """Thousands of features, not millions: built as objects so the float text stays ``json.dumps``'s."""
+    stamp = f"{updated:%Y-%m-%d %H:%M:%S}"
     features = [
         {
             "type": "Feature",
@@ -183,55 +217,76 @@ def city(
                 "areaM2": g.area_m2,
                 "households": g.households,
                 "population": g.population,
-                "updatedAt": q.timestamp_text(updated),
+                "updatedAt": stamp,
             },
             "geometry": json.loads(g.geometry),
         }
         for g in grids.itertuples()
     ]
-    collection = {"type": "FeatureCollection", "features": features}
-    _write(folder / "grids.geojson", json.dumps(collection, ensure_ascii=False).encode())
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode()
 
-    rows = [
+
+def city(
+    folder: Path,
+    grids: pd.DataFrame,
+    workers: pd.DataFrame,
+    cases: pd.DataFrame,
+    steps: pd.DataFrame,
+    cutoff: np.datetime64,
+    day_start: np.datetime64,
+    updated: datetime,
+    advance: Advance,
+) -> None:
+    """网格化管理: GeoJSON grids, UTF-8 CSV workers (with BOM), cases and steps changed since ``day_start``."""
+    _write(folder / "grids.geojson", _grids_geojson(grids, updated))
+    stamp = f"{updated:%Y-%m-%d %H:%M:%S}"
+    lines = csv_lines(
         [
-            w.worker_id,
-            w.full_name,
-            w.phone,
-            q.grid_code_text(w.grid_code, w.style),
-            w.worker_type,
-            q.timestamp_text(updated),
-        ]
-        for w in workers.itertuples()
-    ]
+            workers["worker_id"],
+            workers["full_name"],
+            workers["phone"],
+            q.grid_code_text(workers["grid_code"], workers["style"].to_numpy()),
+            workers["worker_type"],
+            _constant(stamp, len(workers)),
+        ],
+        "\n",
+    )
     header = ["worker_id", "name", "phone", "grid_code", "worker_type", "updated_at"]
-    _write(folder / "grid_workers.csv", _csv_bytes(header, rows, "utf-8", bom=True))
+    write_csv(folder / "grid_workers.csv", header, [lines], "utf-8", "\n", bom=True)
 
-    day_start = cutoff - timedelta(days=1)
-    done = steps[steps["occurred_at"] < cutoff]
-    today = done[done["occurred_at"] >= day_start]
-    last = done.sort_values(["case_no", "step_seq"]).groupby("case_no").tail(1).set_index("case_no")
-    changed = cases[cases["case_no"].isin(today["case_no"])]
-    rows = []
-    for c in changed.itertuples():
-        step = last.loc[c.case_no]
-        closed = step["step"] == "结案"
-        rows.append(
-            [
-                c.case_no,
-                q.grid_code_text(c.grid_code, c.style),
-                c.case_origin,
-                c.category,
-                c.item,
-                c.reporter_phone,
-                c.hotline_order_no,
-                "未知" if c.dirty_rule else q.timestamp_text(c.reported_at),
-                q.timestamp_text(c.deadline_at),
-                q.timestamp_text(c.closed_at) if closed else "",
-                STEP_STATUS[step["step"]],
-                c.resolved_level if closed else "",
+    occurred = steps["occurred_at"].to_numpy()
+    case_index = steps["case_index"].to_numpy()
+    done = occurred < cutoff
+    today = done & (occurred >= day_start)
+    done_per_case = np.bincount(case_index[done], minlength=len(cases))
+    changed = np.flatnonzero(np.bincount(case_index[today], minlength=len(cases)) > 0)
+    first_step = np.concatenate([[0], np.cumsum(np.bincount(case_index, minlength=len(cases)))[:-1]])
+    last = steps.iloc[first_step[changed] + done_per_case[changed] - 1]
+
+    def case_lines():
+        for begin in range(0, len(changed), CHUNK_ROWS):
+            c = cases.iloc[changed[begin : begin + CHUNK_ROWS]]
+            step = last.iloc[begin : begin + CHUNK_ROWS]
+            closed = (step["step"] == "结案").to_numpy()
+            reported = pick(c["dirty_rule"].to_numpy() != "", "未知", q.timestamp_text(c["reported_at"]))
+            columns = [
+                c["case_no"],
+                q.grid_code_text(c["grid_code"], c["style"].to_numpy()),
+                c["case_origin"],
+                c["category"],
+                c["item"],
+                c["reporter_phone"],
+                c["hotline_order_no"],
+                reported,
+                q.timestamp_text(c["deadline_at"]),
+                pick(closed, q.timestamp_text(c["closed_at"]), ""),
+                pa.array(step["step"].map(STEP_STATUS).to_numpy().astype(str)),
+                pick(closed, c["resolved_level"], ""),
                 q.timestamp_text(step["occurred_at"]),
             ]
-        )
+            yield csv_lines(columns, "\n")
+            advance(len(c))
+
     header = [
         "case_no",
         "grid_code",
@@ -247,11 +302,27 @@ def city(
         "resolved_level",
         "updated_at",
     ]
-    _write(folder / "cases.csv", _csv_bytes(header, rows, "utf-8"))
-    rows = [
-        [s.case_no, s.step_seq, s.step, q.timestamp_text(s.occurred_at), s.actor] for s in today.itertuples()
-    ]
-    _write(
+    write_csv(folder / "cases.csv", header, case_lines(), "utf-8", "\n")
+
+    rows = np.flatnonzero(today)
+    case_no = pa.array(cases["case_no"])
+
+    def step_lines():
+        for begin in range(0, len(rows), CHUNK_ROWS * 4):
+            s = steps.iloc[rows[begin : begin + CHUNK_ROWS * 4]]
+            columns = [
+                case_no.take(pa.array(s["case_index"].to_numpy())),
+                pa.array(s["step_seq"].to_numpy()).cast(pa.large_string()),
+                s["step"],
+                q.timestamp_text(s["occurred_at"]),
+                s["actor"],
+            ]
+            yield csv_lines(columns, "\n")
+
+    write_csv(
         folder / "case_steps.csv",
-        _csv_bytes(["case_no", "step_seq", "step", "occurred_at", "actor"], rows, "utf-8"),
+        ["case_no", "step_seq", "step", "occurred_at", "actor"],
+        step_lines(),
+        "utf-8",
+        "\n",
     )

@@ -14,6 +14,8 @@ from simulator import cases as case_gen
 from simulator import drops, kpis, party, people, places
 from simulator import quirks as q
 from simulator.presets import PRESETS, Messiness, Preset
+from simulator.progress import Stages
+from simulator.text import as_str, padded, pick
 
 
 @dataclass
@@ -28,79 +30,124 @@ class World:
     residents: pd.DataFrame
     workers: pd.DataFrame
     cases: pd.DataFrame
-    steps: pd.DataFrame
+    steps: pd.DataFrame  # by case (``case_index`` is the case's row in ``cases``), then ``step_seq``
     orders: pd.DataFrame
 
+    def cutoff(self, day: int) -> np.datetime64:
+        """The end of simulated day ``day`` (0-based)."""
+        return np.datetime64(self.start + timedelta(days=day + 1), "ms")
 
-def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messiness) -> World:
+    def day_start(self, day: int) -> np.datetime64:
+        """Where a drop's changes begin: the day itself, and for the first drop the whole history before it."""
+        return self.cutoff(day) - np.timedelta64(1 + (0 if day else self.preset.history_days), "D")
+
+
+def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messiness, stages: Stages) -> World:
     rng = np.random.default_rng(seed)
     # Identity quirks draw from their own stream, so turning them up or down leaves the rest of the city as is.
     identity_rng = np.random.default_rng([seed, 1])
-    streets, communities, grids = places.build(preset)
-    persons = people.build(rng, preset.persons, communities, start, days)
+    with stages.stage("places", 1):
+        streets, communities, grids = places.build(preset)
+    with stages.stage("persons", preset.persons):
+        persons = people.build(rng, preset.persons, communities, days, preset.newcomer_share)
     per_community = persons.groupby("community_code").size()
     grids["population"] = (
-        (grids["community_code"].map(per_community) / preset.grids_per_community).round().astype(int)
+        (grids["community_code"].map(per_community).fillna(0) / preset.grids_per_community)
+        .round()
+        .astype(int)
     )
     grids["households"] = (grids["population"] / 2.6).round().astype(int)
     grids["style"] = 0
 
-    orgs = party.organizations(preset.districts, streets, communities, grids)
-    members = party.members(rng, persons, grids, preset.member_rate, start)
-    members = members.merge(persons.drop(columns="arrival_day"), on="person_id")
-    n = len(members)
-    members["style"] = rng.integers(0, 4, n)
-    members["fullwidth"] = q.flags(rng, n, mess.fullwidth_digits)
-    members["lower_x"] = q.flags(rng, n, mess.lowercase_x) & members["id_number"].str.endswith("X")
-    members["no_phone"] = q.flags(rng, n, mess.member_without_phone)
-    members["dirty_rule"] = np.where(q.exactly(rng, n, mess.bad_id_checksum), "id_number:valid_id_number", "")
+    with stages.stage("party organizations and members", len(persons)):
+        orgs = party.organizations(
+            preset.districts, streets, communities, grids, preset.unit_branches_per_community
+        )
+        members = party.members(rng, persons, preset, start)
+        n = len(members)
+        members["style"] = rng.integers(0, 4, n)
+        members["fullwidth"] = q.flags(rng, n, mess.fullwidth_digits)
+        members["lower_x"] = (
+            q.flags(rng, n, mess.lowercase_x) & members["id_number"].str.endswith("X").to_numpy()
+        )
+        members["no_phone"] = q.flags(rng, n, mess.member_without_phone)
+        members["dirty_rule"] = np.where(
+            q.exactly(rng, n, mess.bad_id_checksum), "id_number:valid_id_number", ""
+        )
 
-    residents = persons.copy()
-    residents.insert(0, "resident_id", [f"JM{i:09d}" for i in range(len(residents))])
+    residents = persons.copy(deep=False)  # the same columns (copy on write), and the gov system's own
+    residents.insert(0, "resident_id", padded(np.arange(len(residents)), 9, "JM").to_pandas())
     residents["masked"] = q.flags(rng, len(residents), mess.masked_id)
     residents["style"] = rng.integers(0, 4, len(residents))
     residents["traditional"] = q.exactly(identity_rng, len(residents), mess.traditional_name)
-    residents["updated_at"] = [
-        datetime.combine(start + timedelta(days=int(d)), datetime.min.time()) + timedelta(hours=1)
-        for d in residents["arrival_day"]
-    ]
-
-    workers = party.grid_workers(rng, persons, grids, preset.part_time_workers_per_grid)
-    workers = workers.merge(persons[["person_id", "full_name", "phone"]], on="person_id")
-    work_phone = q.exactly(identity_rng, len(workers), mess.worker_work_phone)
-    workers["phone"] = np.where(work_phone, q.work_phones(identity_rng, len(workers)), workers["phone"])
-    variant = q.flags(rng, len(workers), mess.grid_code_variant)
-    workers["style"] = np.where(variant, rng.integers(1, 3, len(workers)), 0)
-
-    cases, steps, orders = case_gen.generate(rng, preset, start, days, grids, persons, workers)
-    variant = q.flags(rng, len(cases), mess.grid_code_variant)
-    cases["style"] = np.where(variant, rng.integers(1, 3, len(cases)), 0)
-    cases["dirty_rule"] = np.where(
-        q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
+    written = residents["full_name"].copy()
+    written[residents["traditional"]] = as_str(q.traditional(written[residents["traditional"]])).to_numpy()
+    residents["written_name"] = written
+    residents["updated_at"] = (
+        np.datetime64(start, "s")
+        + residents["arrival_day"].to_numpy().astype("timedelta64[D]")
+        + np.timedelta64(1, "h")
     )
+
+    with stages.stage("grid workers", len(grids)):
+        workers = party.grid_workers(rng, persons, grids, preset.part_time_workers_per_grid)
+        workers = workers.merge(persons[["person_id", "full_name", "phone"]], on="person_id")
+        work_phone = q.exactly(identity_rng, len(workers), mess.worker_work_phone)
+        workers["phone"] = as_str(
+            pick(work_phone, q.work_phones(identity_rng, len(workers)), workers["phone"])
+        )
+        variant = q.flags(rng, len(workers), mess.grid_code_variant)
+        workers["style"] = np.where(variant, rng.integers(1, 3, len(workers)), 0)
+
+    with stages.stage("cases, steps and 12345 orders", 1):
+        cases, steps, orders = case_gen.generate(rng, preset, start, days, grids, persons, workers)
+        variant = q.flags(rng, len(cases), mess.grid_code_variant)
+        cases["style"] = np.where(variant, rng.integers(1, 3, len(cases)), 0)
+        cases["dirty_rule"] = np.where(
+            q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
+        )
     return World(preset, start, days, grids, persons, orgs, members, residents, workers, cases, steps, orders)
 
 
-def write_day(world: World, day: int, out: Path) -> None:
-    when = world.start + timedelta(days=day)
-    cutoff = datetime.combine(when + timedelta(days=1), datetime.min.time())
+def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -> None:
+    stages = stages or Stages()
+    when = (world.start + timedelta(days=day)).isoformat()
+    cutoff, day_start = world.cutoff(day), world.day_start(day)
     updated = datetime.combine(world.start, datetime.min.time()) - timedelta(days=30)
-    drops.party(
-        out / "party" / when.isoformat(),
-        world.orgs,
-        world.members[world.members["arrival_day"] <= day],
-        updated,
-    )
-    drops.gov(
-        out / "gov" / when.isoformat(),
-        world.residents[world.residents["arrival_day"] <= day],
-        world.orders,
-        cutoff,
-        world.preset.page_size,
-    )
-    drops.city(
-        out / "city" / when.isoformat(), world.grids, world.workers, world.cases, world.steps, cutoff, updated
-    )
+    members = world.members[world.members["arrival_day"] <= day]
+    with stages.stage(f"{when} party", len(world.orgs) + len(members)) as advance:
+        drops.party(out / "party" / when, world.orgs, members, updated, advance)
+    residents = np.flatnonzero(world.residents["arrival_day"].to_numpy() <= day)
+    with stages.stage(f"{when} gov", len(residents) + len(world.orders)) as advance:
+        drops.gov(
+            out / "gov" / when,
+            world.residents,
+            residents,
+            world.orders,
+            cutoff,
+            day_start,
+            world.preset.page_size,
+            advance,
+        )
+    changed = (world.steps["occurred_at"] >= day_start) & (world.steps["occurred_at"] < cutoff)
+    with stages.stage(f"{when} city", int(world.steps.loc[changed, "case_index"].nunique())) as advance:
+        drops.city(
+            out / "city" / when,
+            world.grids,
+            world.workers,
+            world.cases,
+            world.steps,
+            cutoff,
+            day_start,
+            updated,
+            advance,
+        )
+
+
+def _arrived(frame: pd.DataFrame, day: int) -> pd.DataFrame:
+    """Rows that arrived by ``day``; the frame itself when that is all of them (no copy of millions of rows)."""
+    arrived = frame["arrival_day"].to_numpy() <= day
+    return frame if arrived.all() else frame[arrived]
 
 
 def write_truth(world: World, out: Path) -> None:
@@ -111,12 +158,14 @@ def write_truth(world: World, out: Path) -> None:
     folder = out / "truth"
     folder.mkdir(parents=True, exist_ok=True)
     last = world.days - 1
-    cutoff = datetime.combine(world.start + timedelta(days=world.days), datetime.min.time())
-    persons = world.persons[world.persons["arrival_day"] <= last]
+    cutoff = world.cutoff(last)
+    persons = _arrived(world.persons, last)
     persons.drop(columns=["arrival_day"]).to_parquet(folder / "persons.parquet", index=False)
 
-    members = world.members[world.members["arrival_day"] <= last]
+    members = _arrived(world.members, last)
+    residents = _arrived(world.residents, last)
     orders = world.orders[world.orders["received_at"] < cutoff]
+    start = np.datetime64(world.start, "D")
     records = pd.concat(
         [
             pd.DataFrame(
@@ -133,10 +182,10 @@ def write_truth(world: World, out: Path) -> None:
                 {
                     "system": "gov",
                     "entity": "residents",
-                    "record_key": world.residents.loc[world.residents["arrival_day"] <= last, "resident_id"],
-                    "person_id": persons["person_id"].values,
+                    "record_key": residents["resident_id"],
+                    "person_id": residents["person_id"],
                     "dirty_rule": "",
-                    "first_day": persons["arrival_day"].values,
+                    "first_day": residents["arrival_day"],
                 }
             ),
             pd.DataFrame(
@@ -156,7 +205,9 @@ def write_truth(world: World, out: Path) -> None:
                     "record_key": orders["order_no"],
                     "person_id": orders["caller_person_id"],
                     "dirty_rule": "",
-                    "first_day": [(t.date() - world.start).days for t in orders["received_at"]],
+                    "first_day": (orders["received_at"].to_numpy().astype("datetime64[D]") - start).astype(
+                        int
+                    ),
                 }
             ),
         ],
@@ -229,12 +280,16 @@ def generate(
     start: date = date(2026, 11, 1),
     seed: int = 20261101,
     mess: Messiness | None = None,
+    fraction: float = 1.0,
+    stages: Stages | None = None,
 ) -> World:
-    chosen = PRESETS[preset]
+    """Simulate ``preset`` (scaled to ``fraction`` of its persons, grids and cases) and write its drops."""
+    chosen = PRESETS[preset].scaled(fraction)
     days = days or chosen.days
-    world = build_world(chosen, start, days, seed, mess or Messiness())
+    stages = stages or Stages()
+    world = build_world(chosen, start, days, seed, mess or Messiness(), stages)
     for day in range(days):
-        write_day(world, day, out)
+        write_day(world, day, out, stages)
     write_truth(world, out)
     (out / "truth" / "messiness.json").write_text(json.dumps(asdict(mess or Messiness()), indent=2))
     return world

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from simulator.presets import Preset
+if TYPE_CHECKING:
+    from simulator.presets import Preset
 
 DALIAN_DISTRICTS = {
     "210202": "中山区",
@@ -55,43 +58,61 @@ _COMMUNITY_WORDS = [
 _NUMERALS = "一二三四五六七八九十"
 
 
+COMMUNITY_SIDE = 0.008  # degrees; communities sit on a 0.01° lattice, so they never overlap
+
+
 def build(preset: Preset) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Streets, communities and grids; each community is a rectangle split west→east into its grids."""
-    streets, communities, grids = [], [], []
-    for d_index, district in enumerate(preset.districts):
-        for s in range(1, preset.streets_per_district + 1):
-            street_code = f"{district}{s:03d}"
-            street_name = _STREET_WORDS[(d_index * 5 + s) % len(_STREET_WORDS)] + "街道"
-            streets.append(
-                {"street_code": street_code, "street_name": street_name, "district_code": district}
-            )
-            for c in range(1, preset.communities_per_street + 1):
-                community_code = f"{street_code}{c:03d}"
-                community_name = _COMMUNITY_WORDS[(d_index * 7 + s * 3 + c) % len(_COMMUNITY_WORDS)] + "社区"
-                communities.append(
-                    {
-                        "community_code": community_code,
-                        "community_name": community_name,
-                        "street_code": street_code,
-                        "street_name": street_name,
-                        "district_code": district,
-                    }
-                )
-                west = 121.55 + d_index * 0.10 + s * 0.02
-                south = 38.85 + c * 0.01
-                width = 0.008 / preset.grids_per_community
-                for g in range(1, preset.grids_per_community + 1):
-                    x0, x1 = west + (g - 1) * width, west + g * width
-                    ring = [[x0, south], [x1, south], [x1, south + 0.008], [x0, south + 0.008], [x0, south]]
-                    grids.append(
-                        {
-                            "grid_code": f"{community_code}{g:04d}",
-                            "grid_name": f"{community_name}第{_NUMERALS[(g - 1) % 10]}网格",
-                            "community_code": community_code,
-                            "community_name": community_name,
-                            "street_name": street_name,
-                            "geometry": json.dumps({"type": "Polygon", "coordinates": [ring]}),
-                            "area_m2": round(width * 87_000 * 0.008 * 111_000, 1),
-                        }
-                    )
-    return pd.DataFrame(streets), pd.DataFrame(communities), pd.DataFrame(grids)
+    n_streets, n_communities = preset.streets_per_district, preset.communities_per_street
+    d_index = np.repeat(np.arange(len(preset.districts)), n_streets)
+    s = np.tile(np.arange(1, n_streets + 1), len(preset.districts))
+    district = np.asarray(preset.districts)[d_index]
+    street_name = np.asarray(_STREET_WORDS)[(d_index * 5 + s) % len(_STREET_WORDS)]
+    streets = pd.DataFrame(
+        {
+            "street_code": pd.Series(district) + pd.Series(s).map("{:03d}".format),
+            "street_name": pd.Series(street_name) + "街道",
+            "district_code": district,
+        }
+    )
+
+    st = np.repeat(np.arange(len(streets)), n_communities)
+    c = np.tile(np.arange(1, n_communities + 1), len(streets))
+    words = np.asarray(_COMMUNITY_WORDS)[(d_index[st] * 7 + s[st] * 3 + c) % len(_COMMUNITY_WORDS)]
+    communities = pd.DataFrame(
+        {
+            "community_code": streets["street_code"].to_numpy()[st] + pd.Series(c).map("{:03d}".format),
+            "community_name": pd.Series(words) + "社区",
+            "street_code": streets["street_code"].to_numpy()[st],
+            "street_name": streets["street_name"].to_numpy()[st],
+            "district_code": district[st],
+        }
+    )
+
+    per = preset.grids_per_community
+    co = np.repeat(np.arange(len(communities)), per)
+    g = np.tile(np.arange(1, per + 1), len(communities))
+    west = 121.55 + (d_index[st][co] * (n_streets + 1) + s[st][co]) * 0.01
+    south = 38.85 + c[co] * 0.01
+    width = COMMUNITY_SIDE / per
+    x0, x1, y0, y1 = west + (g - 1) * width, west + g * width, south, south + COMMUNITY_SIDE
+    name = communities["community_name"].to_numpy()[co]
+    grids = pd.DataFrame(
+        {
+            "grid_code": communities["community_code"].to_numpy()[co] + pd.Series(g).map("{:04d}".format),
+            "grid_name": pd.Series(name)
+            + "第"
+            + pd.Series(np.asarray(list(_NUMERALS))[(g - 1) % 10])
+            + "网格",
+            "community_code": communities["community_code"].to_numpy()[co],
+            "community_name": name,
+            "street_name": communities["street_name"].to_numpy()[co],
+            # thousands of grids, not millions: json.dumps keeps the float text exactly as before
+            "geometry": [
+                json.dumps({"type": "Polygon", "coordinates": [[[a, b], [e, b], [e, f], [a, f], [a, b]]]})
+                for a, e, b, f in zip(x0.tolist(), x1.tolist(), y0.tolist(), y1.tolist(), strict=True)
+            ],
+            "area_m2": round(width * 87_000 * COMMUNITY_SIDE * 111_000, 1),
+        }
+    )
+    return streets, communities, grids

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from simulator.places import DALIAN_DISTRICTS
 
 
 @dataclass(frozen=True)
@@ -19,11 +21,51 @@ class Preset:
     hotline_orders_per_day: int
     page_size: int
     days: int
+    history_days: int = 0  # days of cases and orders before the first drop, delivered in it as the full load
+    unit_branches_per_community: int = 0  # party branches of resident units, under the community committee
+    newcomer_share: float = 0.1  # share of persons who move in during the simulated days, not before
+
+    def scaled(self, fraction: float) -> Preset:
+        """The same city at ``fraction`` of its persons, communities (so grids and cases) and 12345 orders."""
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+        if fraction == 1:
+            return self
+        districts = len(self.districts)
+        communities = districts * self.streets_per_district * self.communities_per_street * fraction
+        streets = max(1, round(self.streets_per_district * fraction))
+        return replace(
+            self,
+            name=f"{self.name}@{fraction:g}",
+            streets_per_district=streets,
+            communities_per_street=max(1, round(communities / (districts * streets))),
+            persons=max(100, round(self.persons * fraction)),
+            hotline_orders_per_day=max(1, round(self.hotline_orders_per_day * fraction)),
+        )
 
 
 PRESETS: dict[str, Preset] = {
     "tiny": Preset("tiny", ("210202",), 2, 2, 3, 600, 0.12, 0.5, 2.0, 15, 100, 2),
     "demo": Preset("demo", ("210202", "210203", "210204"), 3, 3, 4, 20_000, 0.08, 0.5, 1.5, 300, 500, 4),
+    # Dalian: ~7.5M residents, 544k party members, ~30k party organizations, ~100 streets and towns,
+    # ~1,500 communities, thousands of unit grids; a year of cases and 12345 orders before the first drop.
+    "city": Preset(
+        "city",
+        tuple(DALIAN_DISTRICTS),
+        10,
+        15,
+        4,
+        7_500_000,
+        0.0725,
+        0.5,
+        1.0,
+        4_000,
+        10_000,
+        4,
+        history_days=365,
+        unit_branches_per_community=15,
+        newcomer_share=0.002,
+    ),
 }
 
 
