@@ -31,9 +31,11 @@ def daily(
 ) -> pd.DataFrame:
     """One row per grid and day from ``start`` for ``days`` days: additive counts, then rates."""
     cutoff = datetime.combine(start + timedelta(days=days), datetime.min.time())
+    cases_all = cases  # steps point at their case by its row here (``case_index``)
     cases = cases[(cases["dirty_rule"] == "") & (cases["reported_at"] < cutoff)]
     closed = cases[cases["closed_at"] < cutoff]
-    reworked = set(steps.loc[(steps["step"] == "返工") & (steps["occurred_at"] < cutoff), "case_no"])
+    rework_steps = steps[(steps["step"] == "返工") & (steps["occurred_at"] < cutoff)]
+    reworked = set(cases_all["case_no"].to_numpy()[rework_steps["case_index"].to_numpy()])
     answered = orders[orders["completed_at"] < cutoff].set_index("order_no")["satisfaction"]
     satisfaction = closed["hotline_order_no"].map(answered)
     on_time = closed["closed_at"] <= closed["deadline_at"]
