@@ -22,6 +22,11 @@ from simulator import quirks as q
 BOM = b"\xef\xbb\xbf"
 
 
+def _one(quirk: Callable, *style) -> Callable[[str], str]:
+    """A column-wise quirk of the simulator applied to one value."""
+    return lambda value: quirk([value], *([s] for s in style))[0].as_py()
+
+
 @dataclass
 class CsvFile:
     """A CSV drop as its source wrote it, so an edit can be written back the same way."""
@@ -265,7 +270,7 @@ def id_15_digit(folder: Path) -> tuple:
 
 def bad_check_character(folder: Path) -> tuple:
     f = _members(folder)
-    return f.edit("公民身份号码", q.wrong_check_digit, where=_born_in_1900s(f))
+    return f.edit("公民身份号码", _one(q.wrong_check_digit), where=_born_in_1900s(f))
 
 
 def lowercase_x(folder: Path) -> tuple:
@@ -276,13 +281,13 @@ def lowercase_x(folder: Path) -> tuple:
 
 def fullwidth_digits(folder: Path) -> tuple:
     f = _members(folder)
-    f.edit("手机号码", q.fullwidth, where=lambda row: row[f.col("手机号码")] != "")
-    return f.edit("公民身份号码", q.fullwidth)
+    f.edit("手机号码", _one(q.fullwidth), where=lambda row: row[f.col("手机号码")] != "")
+    return f.edit("公民身份号码", _one(q.fullwidth))
 
 
 def masked_id_where_full_required(folder: Path) -> tuple:
     f = _members(folder)
-    return f.edit("公民身份号码", q.masked_id, where=_born_in_1900s(f))
+    return f.edit("公民身份号码", _one(q.masked_id), where=_born_in_1900s(f))
 
 
 def stray_line_breaks(folder: Path) -> tuple:
@@ -326,13 +331,13 @@ def epoch_seconds(folder: Path) -> tuple:
 
 def phone_variants(folder: Path) -> tuple:
     f = CsvFile.read(folder / "grid_workers.csv")
-    styles = iter((lambda d: f"0086 {d}", lambda d: f"+86-{d[:3]}-{d[3:7]}-{d[7:]}", q.fullwidth))
+    styles = iter((lambda d: f"0086 {d}", lambda d: f"+86-{d[:3]}-{d[3:7]}-{d[7:]}", _one(q.fullwidth)))
     return f.edit("phone", lambda d: next(styles)(d), n=3)
 
 
 def grid_code_separators(folder: Path) -> tuple:
     f = CsvFile.read(folder / "cases.csv")
-    styles = iter((lambda c: f"{c[:6]} {c[6:9]} {c[9:12]} {c[12:]}", lambda c: q.grid_code_text(c, 2)))
+    styles = iter((lambda c: f"{c[:6]} {c[6:9]} {c[9:12]} {c[12:]}", _one(q.grid_code_text, 2)))
     i = f.col("grid_code")
     return f.edit("grid_code", lambda c: next(styles)(c), where=lambda row: row[i].isdigit())
 
@@ -342,7 +347,9 @@ def grid_code_missing_zeros(folder: Path) -> tuple:
     f = CsvFile.read(folder / "cases.csv")
     i = f.col("grid_code")
     return f.edit(
-        "grid_code", lambda c: q.grid_code_text(c, 2).replace("-", ""), where=lambda row: row[i].isdigit()
+        "grid_code",
+        lambda c: _one(q.grid_code_text, 2)(c).replace("-", ""),
+        where=lambda row: row[i].isdigit(),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ingest import case_catalogue
+from ingest import case_catalogue, manifest
 from ingest.config import Paths
 from simulator.kpis import with_rates
 from tests.conftest import DAYS, START
@@ -183,6 +184,18 @@ def test_snapshots_extend_the_published_history(nightly_run, tmp_path):
     workers["_load_date"] = NEXT_NIGHT
     (workers_dir / f"load_date={NEXT_NIGHT}").mkdir()
     workers.to_parquet(workers_dir / f"load_date={NEXT_NIGHT}" / "moved.parquet", index=False)
+    # The build keeps only rows an accepted batch owns: record the moved extract as that night's batch.
+    last = manifest.batches(paths.manifest, "city", "grid_workers")[-1]
+    manifest.write(
+        paths.manifest,
+        replace(
+            last,
+            batch_id="moved",
+            load_date=NEXT_NIGHT.isoformat(),
+            status="accepted",
+            landed_at=manifest.now(),
+        ),
+    )
 
     candidate = build(NEXT_NIGHT, paths).candidate
     history = "select grid_code, dbt_valid_from, dbt_valid_to from snapshots.grid_worker_assignments"
