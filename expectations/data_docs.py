@@ -58,7 +58,9 @@ def build_night(load_date: date, paths: Paths | None = None) -> NightDocs:
     write_index(paths)
     return NightDocs(
         index=site / "index.html",
-        validation_pages={link["run_name"]: site / link["filepath"] for link in links["validations_links"]},
+        validation_pages={
+            link["run_name"]: site / link["filepath"] for link in links.get("validations_links", [])
+        },
     )
 
 

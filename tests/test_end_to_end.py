@@ -290,7 +290,7 @@ def test_quality_summary_reports_the_warnings_that_fired(nightly_run, truth, tin
         assert expected and warned == expected, night
         assert summary["verdict"] == "warn"
 
-        by_entity, not_passed = html_tables(report.html.read_text())
+        by_entity, not_passed, *_drift = html_tables(report.html.read_text())
         verdict_column = by_entity[0].index("结论 verdict")
         assert {row[0]: row[verdict_column] for row in by_entity[1:]} == {
             n: e["verdict"] for n, e in entities.items()

@@ -1,0 +1,57 @@
+"""Drift against the last accepted nights, on real batches: a night that sends half the workers, all without
+a phone, is flagged in its quality summary; the steady nights before it are not."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+from expectations.report import write_report
+from expectations.validate import validate
+from ingest.contracts import get
+from ingest.landing import land
+from tests.conftest import START
+
+
+def test_a_night_with_half_the_rows_and_no_phones_shows_drift(home, own_drops, html_tables):
+    workers = get("city", "grid_workers")
+    night3 = START + timedelta(days=2)
+    path = own_drops / "city" / night3.isoformat() / "grid_workers.csv"
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+    header, body = rows[0], rows[1:]
+    phone = header.index("phone")
+    kept = body[: len(body) // 2]
+    for row in kept:
+        row[phone] = ""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *kept])
+    path.write_bytes(out.getvalue().encode("utf-8-sig"))
+
+    for night in (START, START + timedelta(days=1), night3):
+        land(workers, night, home)
+        validate(workers, night, home)
+
+    def drift_of(night):
+        summary = json.loads(write_report(night, home).json.read_text())
+        return next(e for e in summary["entities"] if e["source_entity"] == "city.grid_workers")
+
+    steady = drift_of(START + timedelta(days=1))
+    assert steady["drift"] == []
+    entity = drift_of(night3)
+    found = {d["measure"]: d for d in entity["drift"]}
+    assert found["row_count"]["severity"] == "warning"
+    assert found["row_count"]["current"] == len(kept)
+    assert found["row_count"]["change"] <= -45
+    assert found["null_rate:phone"]["severity"] == "warning"
+    assert (found["null_rate:phone"]["current"], found["null_rate:phone"]["baseline"]) == (100.0, 0.0)
+    assert entity["verdict"] == "warn"
+
+    tables = html_tables(write_report(night3, home).html.read_text())
+    drift_table = next(
+        t for t in tables if t[0][:3] == ["来源实体 source entity", "指标 measure", "级别 severity"]
+    )
+    assert ["city.grid_workers", "null_rate:phone", "warning", "100.0", "0.0", "+100.0 pts"] in drift_table[
+        1:
+    ]
