@@ -29,6 +29,7 @@ from airflow.sdk.definitions.taskgroup import TaskGroup
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from ingest.contracts import SYSTEMS, for_system
+from warehouse.alerts import on_task_failure
 from warehouse.assets import PUBLISHED_WAREHOUSE
 
 # A late or broken extract is retried with exponential backoff from this delay (the tests shorten it).
@@ -111,7 +112,7 @@ def summarise() -> None:
     max_active_runs=1,  # one warehouse writer at a time: DuckDB allows a single writer per file
     doc_md=__doc__,
     tags=["gridfusion", "nightly"],
-    default_args={"on_failure_callback": "warehouse.alerts.on_task_failure"},
+    default_args={"on_failure_callback": on_task_failure},
     params={
         "strict": Param(
             False,
