@@ -81,3 +81,10 @@ def test_strict_mode_is_a_run_parameter_off_by_default(dagbag):
 def test_the_watchdog_checks_publication_at_seven_in_shanghai(dagbag):
     timetable = dagbag.dags["gridfusion_publish_watchdog"].timetable
     assert timetable._expression == "0 7 * * *" and "Asia/Shanghai" in str(timetable._timezone)
+
+
+def test_only_the_warehouse_writers_take_the_one_slot_pool(dagbag):
+    from warehouse.backfill import WRITER_POOL
+
+    dag = dagbag.dags["gridfusion_nightly"]
+    assert {t.task_id for t in dag.tasks if t.pool == WRITER_POOL} == {"build_warehouse", "publish"}
