@@ -29,9 +29,9 @@ def _api(base: str, paths: Paths) -> httpx.Client:
 
 
 def _wait_for_dag(api: httpx.Client) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while api.get(f"/dags/{NIGHTLY_DAG}").status_code != 200:
-        assert time.monotonic() < deadline, "the dag-processor did not parse gridfusion_nightly in 120s"
+        assert time.monotonic() < deadline, "the dag-processor did not parse gridfusion_nightly in 300s"
         time.sleep(2)
 
 
