@@ -15,6 +15,10 @@ Every night at 02:00 Asia/Shanghai, load the previous day's extracts of the thre
 A source that fails does not stop the others; with the run parameter `strict` the build waits for all.
 `gridfusion_publish_watchdog` alerts at 07:00 when the night's warehouse is not published.
 
+To backfill a range, create an Airflow backfill with `--max-active-runs 1` (the command is in the README,
+"Backfilling a range through the scheduler"): the nights then run one at a time, oldest first.
+`build_warehouse` and `publish` share the one-slot pool `duckdb_writer`: DuckDB allows one writer per file.
+
 The work lives in `ingest/`, `expectations/` and `warehouse/`; this file only wires it.
 """
 
@@ -29,7 +33,9 @@ from airflow.sdk.definitions.taskgroup import TaskGroup
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from ingest.contracts import SYSTEMS, for_system
+from warehouse.alerts import on_task_failure
 from warehouse.assets import PUBLISHED_WAREHOUSE
+from warehouse.backfill import WRITER_POOL
 
 # A late or broken extract is retried with exponential backoff from this delay (the tests shorten it).
 EXTRACT_RETRY_DELAY = timedelta(seconds=float(os.environ.get("GRIDFUSION_EXTRACT_RETRY_DELAY_SECONDS", "60")))
@@ -69,7 +75,7 @@ def validate(system: str, entity: str) -> dict:
     return {"batch_id": batch.batch_id, "status": batch.status, "rows_quarantined": batch.rows_quarantined}
 
 
-@task(trigger_rule="all_done", retries=0, execution_timeout=timedelta(hours=2))
+@task(trigger_rule="all_done", retries=0, execution_timeout=timedelta(hours=2), pool=WRITER_POOL)
 def build_warehouse() -> str:
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -82,7 +88,7 @@ def build_warehouse() -> str:
     return str(build(_load_date(), paths))
 
 
-@task(retries=0, outlets=[PUBLISHED_WAREHOUSE])
+@task(retries=0, outlets=[PUBLISHED_WAREHOUSE], pool=WRITER_POOL)
 def publish(candidate: str) -> str:
     from pathlib import Path
 
@@ -111,7 +117,7 @@ def summarise() -> None:
     max_active_runs=1,  # one warehouse writer at a time: DuckDB allows a single writer per file
     doc_md=__doc__,
     tags=["gridfusion", "nightly"],
-    default_args={"on_failure_callback": "warehouse.alerts.on_task_failure"},
+    default_args={"on_failure_callback": on_task_failure},
     params={
         "strict": Param(
             False,

@@ -17,7 +17,7 @@ from pathlib import Path
 from great_expectations.render.renderer.site_builder import SiteBuilder
 
 from expectations import pages
-from expectations.validate import data_docs_index, gx_context
+from expectations.validate import data_docs_index, gx_context, gx_project_lock
 from ingest import manifest
 from ingest.config import Paths
 from ingest.contracts import CONTRACTS
@@ -41,20 +41,21 @@ def build_night(load_date: date, paths: Paths | None = None) -> NightDocs:
         b.batch_id for c in CONTRACTS for b in manifest.batches(paths.manifest, c.system, c.entity, load_date)
     ]
     site = site_for(load_date, paths)
-    builder = SiteBuilder(
-        data_context=gx_context(paths.gx_root),
-        store_backend={"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
-        site_name=f"gridfusion {load_date.isoformat()}",
-        show_how_to_buttons=False,
-        site_section_builders={
-            "validations": {
-                "run_name_filter": {"matches_regex": f"^(?:{'|'.join(map(re.escape, batch_ids))})$"}
+    with gx_project_lock(paths):
+        builder = SiteBuilder(
+            data_context=gx_context(paths.gx_root),
+            store_backend={"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
+            site_name=f"gridfusion {load_date.isoformat()}",
+            show_how_to_buttons=False,
+            site_section_builders={
+                "validations": {
+                    "run_name_filter": {"matches_regex": f"^(?:{'|'.join(map(re.escape, batch_ids))})$"}
+                },
+                "profiling": "False",
             },
-            "profiling": "False",
-        },
-    )
-    builder.clean_site()
-    _, links = builder.build()
+        )
+        builder.clean_site()
+        _, links = builder.build()
     write_index(paths)
     return NightDocs(
         index=site / "index.html",

@@ -10,10 +10,13 @@ files that no committed batch owns; ``discard_uncommitted`` takes them out befor
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -88,15 +91,27 @@ def _checkpoint(contract: Contract, load_date: date, paths: Paths):
     )
 
 
+@contextmanager
+def gx_project_lock(paths: Paths) -> Iterator[None]:
+    """One process at a time on the GX project: GX rewrites its files (``great_expectations.yml``, the Data
+    Docs site) on every validation, and a scheduler validates entities in parallel processes, which would
+    read each other's half-written files."""
+    paths.gx_root.mkdir(parents=True, exist_ok=True)
+    with (paths.gx_root / ".validation.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def run_suite(
     contract: Contract, frame: pd.DataFrame, load_date: date, paths: Paths, run_name: str
 ) -> list[RuleOutcome]:
-    checkpoint = _checkpoint(contract, load_date, paths)
-    checked = frame.assign(**{UNREADABLE: unreadable(frame, contract)})
-    result = checkpoint.run(
-        batch_parameters={"dataframe": checked}, run_id=gx.RunIdentifier(run_name=run_name)
-    )
-    faults.reached("validate.mid_suite")
+    with gx_project_lock(paths):
+        checkpoint = _checkpoint(contract, load_date, paths)
+        checked = frame.assign(**{UNREADABLE: unreadable(frame, contract)})
+        result = checkpoint.run(
+            batch_parameters={"dataframe": checked}, run_id=gx.RunIdentifier(run_name=run_name)
+        )
+        faults.reached("validate.mid_suite")
     outcomes = []
     for validation in result.run_results.values():
         for r in validation.results:

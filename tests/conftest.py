@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -91,6 +95,43 @@ def table_fingerprints(database: Path, exclude_schemas: tuple[str, ...] = ()) ->
             )
             for s, t in tables
         }
+
+
+AIRFLOW_STARTUP_SECONDS = 300
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_airflow(paths: Paths, log: Path) -> Iterator[str]:
+    """``airflow standalone`` over ``paths`` on a free port, up and healthy; yields its base URL."""
+    import httpx
+
+    from warehouse.local_airflow import start, stop
+
+    port = free_port()
+    process = start(paths, port, log)
+    base = f"http://localhost:{port}"
+    deadline = time.monotonic() + AIRFLOW_STARTUP_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()[-3000:]
+            try:
+                healthy = httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                healthy = False
+            if healthy and (paths.home / "airflow" / "simple_auth_manager_passwords.json.generated").exists():
+                break
+            time.sleep(2)
+        else:
+            pytest.fail(f"Airflow did not come up in {AIRFLOW_STARTUP_SECONDS}s: {log.read_text()[-3000:]}")
+        yield base
+    finally:
+        stop(process)
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,11 @@ def test_publish_updates_the_warehouse_asset_that_downstream_dags_follow(dagbag)
 
 
 def test_every_task_alerts_on_failure(dagbag):
+    from warehouse.alerts import on_task_failure
+
     dag = dagbag.dags["gridfusion_nightly"]
-    assert all(t.on_failure_callback for t in dag.tasks)
+    # a callable, not an import path: the task runner calls whatever it is given, item by item
+    assert all(t.on_failure_callback == [on_task_failure] for t in dag.tasks)
 
 
 def test_strict_mode_is_a_run_parameter_off_by_default(dagbag):
@@ -78,3 +81,10 @@ def test_strict_mode_is_a_run_parameter_off_by_default(dagbag):
 def test_the_watchdog_checks_publication_at_seven_in_shanghai(dagbag):
     timetable = dagbag.dags["gridfusion_publish_watchdog"].timetable
     assert timetable._expression == "0 7 * * *" and "Asia/Shanghai" in str(timetable._timezone)
+
+
+def test_only_the_warehouse_writers_take_the_one_slot_pool(dagbag):
+    from warehouse.backfill import WRITER_POOL
+
+    dag = dagbag.dags["gridfusion_nightly"]
+    assert {t.task_id for t in dag.tasks if t.pool == WRITER_POOL} == {"build_warehouse", "publish"}

@@ -2,49 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import time
 
 import httpx
 import pytest
 
 from ingest.config import Paths
-from warehouse.local_airflow import ADMIN, admin_password, start
-
-STARTUP_SECONDS = 300
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import running_airflow
+from warehouse.local_airflow import ADMIN, admin_password
 
 
 @pytest.fixture
 def standalone(tmp_path):
-    paths, port = Paths(tmp_path / "home"), _free_port()
-    log = tmp_path / "standalone.log"
-    process = start(paths, port, log)
-    base = f"http://localhost:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    try:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text()[-3000:]
-            try:
-                healthy = httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                healthy = False
-            if healthy and (paths.home / "airflow" / "simple_auth_manager_passwords.json.generated").exists():
-                break
-            time.sleep(2)
-        else:
-            pytest.fail(f"Airflow did not come up in {STARTUP_SECONDS}s: {log.read_text()[-3000:]}")
+    paths = Paths(tmp_path / "home")
+    with running_airflow(paths, tmp_path / "standalone.log") as base:
         yield base, paths
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(60)
 
 
 def test_log_in_and_list_the_dags(standalone):

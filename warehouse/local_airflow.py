@@ -2,23 +2,28 @@
 
 ``make airflow`` runs ``airflow standalone`` (api-server, scheduler, dag-processor, triggerer) on the
 project's DAGs and prints the UI address and login; ``airflow_env`` is also what the demo and the tests use
-to run ``airflow dags test``.
+to run ``airflow dags test``. ``--backfill FIRST LAST`` queues a range of nights for its scheduler.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
 
 from ingest.config import REPO_ROOT, Paths
+from warehouse.backfill import NIGHTLY_DAG, backfill_command, pool_command
 
 ADMIN = "admin"
+PRELOADED_LIBRARIES = "airflow.sdk,pandas,pyarrow.parquet,duckdb,great_expectations,dbt.cli.main"
 
 
 def airflow_env(paths: Paths, port: int = 8080) -> dict[str, str]:
@@ -35,6 +40,12 @@ def airflow_env(paths: Paths, port: int = 8080) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        # one task per core: tasks are CPU-bound (pandas, GX, dbt), and more at once only thrash
+        "AIRFLOW__CORE__PARALLELISM": os.environ.get("AIRFLOW__CORE__PARALLELISM", str(os.cpu_count() or 2)),
+        # Task processes fork from LocalExecutor workers; let those inherit the libraries every task would
+        # otherwise import anew (Great Expectations and dbt take seconds each).
+        "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
+        "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD": PRELOADED_LIBRARIES,
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
         "NO_PROXY": "*",
@@ -55,6 +66,13 @@ def airflow(args: list[str], paths: Paths, log: Path) -> int:
         ).returncode
 
 
+def prepare(paths: Paths, log: Path) -> None:
+    """Create the metadata DB and the ``duckdb_writer`` pool the nightly DAG's warehouse tasks wait on."""
+    for args in (["db", "migrate"], pool_command()):
+        if airflow(args, paths, log):
+            raise RuntimeError(f"airflow {' '.join(args)} failed; see {log}")
+
+
 def admin_password(paths: Paths) -> str:
     """The password simple auth manager generated for the admin user on first start."""
     generated = paths.home / "airflow" / "simple_auth_manager_passwords.json.generated"
@@ -73,6 +91,19 @@ def start(paths: Paths, port: int, log: Path, open_access: bool = False) -> subp
     return subprocess.Popen(
         [airflow_bin(), "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop ``airflow standalone`` and whatever it started: task processes run in process groups of their
+    own, so everything left in its session is killed once it exited."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(60)
+    finally:
+        for pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                if os.getsid(pid) == process.pid:
+                    os.kill(pid, signal.SIGKILL)
 
 
 def screenshot(paths: Paths, target: Path, port: int = 18080, page: str = "/dags/gridfusion_nightly") -> Path:
@@ -116,8 +147,7 @@ def screenshot(paths: Paths, target: Path, port: int = 18080, page: str = "/dags
             timeout=120,
         )
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(60)
+        stop(process)
     return target
 
 
@@ -125,6 +155,7 @@ def main(port: int = 8080) -> None:
     paths = Paths.from_env()
     log = paths.home / "logs" / "airflow-standalone.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    prepare(paths, log)
     process = start(paths, port, log)
     print(f"starting Airflow (log: {log}) ...", flush=True)
     generated = paths.home / "airflow" / "simple_auth_manager_passwords.json.generated"
@@ -140,8 +171,22 @@ def main(port: int = 8080) -> None:
         process.wait()
 
 
+def backfill(paths: Paths, first: date, last: date, log: Path) -> None:
+    """Queue the nights ``first`` .. ``last`` for the scheduler, to run one at a time, oldest first.
+
+    The nightly DAG is unpaused too: the scheduler starts no run of a paused DAG, backfill or not.
+    """
+    for args in (backfill_command(first, last), ["dags", "unpause", NIGHTLY_DAG]):
+        if airflow(args, paths, log):
+            raise RuntimeError(f"airflow {' '.join(args)} failed; see {log}")
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--screenshot"]:
         print(screenshot(Paths.from_env(), Path(sys.argv[2]).resolve()))
+    elif sys.argv[1:2] == ["--backfill"]:
+        home, first, last = Paths.from_env(), date.fromisoformat(sys.argv[2]), date.fromisoformat(sys.argv[3])
+        backfill(home, first, last, home / "logs" / "airflow-standalone.log")
+        print(f"queued the nights {first} .. {last}: follow them in the Airflow UI")
     else:
         main(int(os.environ.get("GRIDFUSION_AIRFLOW_PORT", "8080")))

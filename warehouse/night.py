@@ -3,6 +3,9 @@
 The DAG runs them as separate tasks (land and validate per entity, then build, publish, summarise);
 ``run_night`` runs the same functions in order in one process, for debugging and backfills without a
 scheduler. A source that fails does not stop the others from landing, unless ``strict``.
+
+Under a scheduler each task is a process of its own, so each step imports only what it needs: Great
+Expectations and dbt take seconds to import, and landing an extract needs neither.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-from expectations.report import write_report
-from expectations.validate import validate
 from ingest import manifest
 from ingest.config import Paths
 from ingest.connectors import postgres_source
@@ -22,8 +23,6 @@ from ingest.connectors.gov_api import fetch_gov_extracts
 from ingest.connectors.paged_api import FetchError
 from ingest.contracts import CONTRACTS, Contract
 from ingest.landing import checksum, land, record_failure
-from warehouse import build as warehouse_build
-from warehouse import publish as warehouse_publish
 from warehouse.file_lock import DatabaseLocked
 from warehouse.summary import record, summarise
 
@@ -57,6 +56,8 @@ def land_entity(contract: Contract, load_date: date, paths: Paths):
 
 
 def load_entity(contract: Contract, load_date: date, paths: Paths):
+    from expectations.validate import validate
+
     land_entity(contract, load_date, paths)
     return validate(contract, load_date, paths)
 
@@ -74,6 +75,8 @@ def load_night(load_date: date, paths: Paths, contracts: tuple[Contract, ...] = 
 
 
 def build(load_date: date, paths: Paths) -> Path:
+    from warehouse import build as warehouse_build
+
     try:
         result = warehouse_build.build(load_date, paths)
     except warehouse_build.WarehouseBuildFailed as error:
@@ -84,6 +87,8 @@ def build(load_date: date, paths: Paths) -> Path:
 
 
 def publish(candidate: Path, load_date: date, paths: Paths) -> Path:
+    from warehouse import publish as warehouse_publish
+
     published = warehouse_publish.publish(candidate, load_date, paths)
     record(paths, "publish", load_date, asdict(published))
     return published.warehouse
@@ -91,6 +96,8 @@ def publish(candidate: Path, load_date: date, paths: Paths) -> Path:
 
 def close_night(load_date: date, paths: Paths) -> dict:
     """Write the night's run summary and quality report; returns the run summary."""
+    from expectations.report import write_report
+
     summary = summarise(load_date, paths)
     write_report(load_date, paths)
     return summary
@@ -98,6 +105,8 @@ def close_night(load_date: date, paths: Paths) -> dict:
 
 def run_night(load_date: date, paths: Paths | None = None, strict: bool = False) -> dict:
     """Land, validate, build, publish and summarise one night; returns the run summary."""
+    from warehouse import build as warehouse_build
+
     paths = paths or Paths.from_env()
     load_night(load_date, paths)
     if not (strict and unloaded_entities(load_date, paths)):
