@@ -6,17 +6,9 @@ import shutil
 import subprocess
 import tempfile
 
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--virtual-time-budget=5000",
-)
+from warehouse.local_airflow import CHROMIUM_HEADLESS
+
+FLAGS = (*CHROMIUM_HEADLESS, "--virtual-time-budget=5000")
 
 
 def rendered_dom(url: str, timeout_s: int = 90) -> str:

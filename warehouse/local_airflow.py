@@ -26,6 +26,19 @@ ADMIN = "admin"
 PRELOADED_LIBRARIES = "airflow.sdk,pandas,pyarrow.parquet,duckdb,great_expectations,dbt.cli.main"
 
 
+# Headless Chromium as a root process on a machine with no network: no sandbox, no GPU, no calls home.
+CHROMIUM_HEADLESS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
 def airflow_env(paths: Paths, port: int = 8080) -> dict[str, str]:
     home = paths.home / "airflow"
     home.mkdir(parents=True, exist_ok=True)
@@ -127,14 +140,7 @@ def screenshot(paths: Paths, target: Path, port: int = 18080, page: str = "/dags
         subprocess.run(
             [
                 "chromium",
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *CHROMIUM_HEADLESS,
                 "--hide-scrollbars",
                 "--window-size=1440,900",
                 "--virtual-time-budget=20000",
