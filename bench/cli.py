@@ -209,3 +209,7 @@ def main(
     target = results / f"{preset}-{fraction:g}-{datetime.now():%Y%m%dT%H%M%S}.json"
     target.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     console.print(f"→ {target}")
+    failed = [f"{n['load_date']}: {error}" for n in nights for error in n["errors"]]
+    if failed:  # figures of a night that did not load are not figures of the product
+        console.print("[red]bench nights had errors:[/]\n" + "\n".join(failed))
+        raise typer.Exit(1)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bench.memory import PeakMemory
+from expectations.validate import validate as validate_entity
 from ingest.config import Paths
 from ingest.contracts import CONTRACTS
 from warehouse import night
@@ -79,7 +80,7 @@ def run_night(load_date: date, paths: Paths, memory: PeakMemory) -> NightTiming:
         each_entity(land_one)
 
     def validate() -> None:
-        each_entity(lambda contract: night.validate(contract, load_date, paths))
+        each_entity(lambda contract: validate_entity(contract, load_date, paths))
 
     def build() -> None:
         candidate = night.build(load_date, paths)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+from typer.testing import CliRunner
+
+from bench.cli import app
 from bench.memory import PeakMemory
 from bench.reference import read_night
 from ingest.contracts import CONTRACTS
@@ -29,3 +34,28 @@ def test_peak_memory_sees_a_stage_allocate_and_resets_for_the_next():
         after = memory.stage_peak()
     assert grown - before > 250 * 1024 * 1024
     assert after < grown - 250 * 1024 * 1024
+
+
+def test_the_bench_loads_every_night_and_writes_its_figures(tmp_path, monkeypatch):
+    """The bench runs the product's own night steps; if one of them breaks, the bench must say so, not time it."""
+    monkeypatch.setenv("GRIDFUSION_HOME", str(tmp_path / "unused"))  # the bench sets its own home
+    result = CliRunner().invoke(
+        app,
+        [
+            "--preset",
+            "tiny",
+            "--days",
+            "2",
+            "--workdir",
+            str(tmp_path / "w"),
+            "--results",
+            str(tmp_path / "r"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (written,) = (tmp_path / "r").glob("tiny-1-*.json")
+    figures = json.loads(written.read_text())
+    assert [n["errors"] for n in figures["nights"]] == [[], []]
+    assert figures["nights"][0]["rows"] == figures["reference"]["rows"]
+    assert all(n["seconds"] > 0 and n["peak_rss_mb"] > 0 for n in figures["nights"])
+    assert {"full_load_vs_reference", "nightly_vs_full_load"} <= set(figures["ratios"])

@@ -185,9 +185,10 @@ def cluster(
 
     out = features[["record_source", "record_key", "record_id", "full_id", "phone"]].copy()
     out["cluster"] = [root(node[r]) for r in out["record_id"]]
-    phones = out.groupby("cluster")["phone"].transform("min")
-    first = out.groupby("cluster")["record_id"].transform("min")
-    cluster_id = out["cluster"].map(lambda n: id_of[n])
+    # as strings: on a night with no ID numbers (or no phones) a column of NaN would be float
+    phones = out.groupby("cluster")["phone"].transform("min").astype("string")
+    first = out.groupby("cluster")["record_id"].transform("min").astype("string")
+    cluster_id = out["cluster"].map(lambda n: id_of[n]).astype("string")
     out["person_anchor"] = ("id:" + cluster_id).fillna("tel:" + phones).fillna("rec:" + first)
     out["match_probability"] = out["record_id"].map(joined_at)
     out["resolved_by"] = "single"
