@@ -62,6 +62,7 @@ class Column:
     segments: tuple[int, ...] | None = None  # digit widths of a hierarchical code, e.g. (6, 3, 3)
     masked_allowed: bool = False  # the source may send personal numbers masked (210202********123X)
     may_be_future: bool = False  # a date that lies ahead (a deadline), unlike an event that happened
+    references: str | None = None  # "system.entity.column" a value must exist in (a member's organization)
     description: str = ""
 
 
@@ -115,7 +116,13 @@ CONTRACTS: tuple[Contract, ...] = (
                 code_set=("党委", "党工委", "党总支", "党支部", "联合党支部", "临时党支部"),
                 description="组织类别 organization type",
             ),
-            C("parent_org_code", "上级组织编码", "code", description="上级组织编码 parent organization"),
+            C(
+                "parent_org_code",
+                "上级组织编码",
+                "code",
+                references="party.organizations.org_code",
+                description="上级组织编码 parent organization",
+            ),
             C(
                 "division_code",
                 "所在区划代码",
@@ -128,6 +135,7 @@ CONTRACTS: tuple[Contract, ...] = (
                 "所在网格编码",
                 "code",
                 segments=GRID,
+                references="city.grids.grid_code",
                 description="网格编码 grid of a grid branch",
             ),
             C("founded_on", "成立日期", "date", description="成立日期 founding date"),
@@ -174,7 +182,14 @@ CONTRACTS: tuple[Contract, ...] = (
                 code_set=("在职", "离退休"),
                 description="在职/离退休 in service or retired",
             ),
-            C("org_code", "所在组织编码", "code", required=True, description="所在党组织 organization"),
+            C(
+                "org_code",
+                "所在组织编码",
+                "code",
+                required=True,
+                references="party.organizations.org_code",
+                description="所在党组织 organization",
+            ),
             C("updated_at", "更新时间", "timestamp", required=True, description="更新时间 last change"),
         ),
     ),
@@ -312,7 +327,15 @@ CONTRACTS: tuple[Contract, ...] = (
             C("worker_id", "worker_id", "code", required=True, description="网格员编号 worker id"),
             C("full_name", "name", "name", required=True, description="姓名 (personal data)"),
             C("phone", "phone", "phone", required=True, description="手机号码 E.164 (personal data)"),
-            C("grid_code", "grid_code", "code", segments=GRID, required=True, description="负责网格 grid"),
+            C(
+                "grid_code",
+                "grid_code",
+                "code",
+                segments=GRID,
+                required=True,
+                references="city.grids.grid_code",
+                description="负责网格 grid",
+            ),
             C(
                 "worker_type",
                 "worker_type",
@@ -336,7 +359,15 @@ CONTRACTS: tuple[Contract, ...] = (
         description="网格案件 grid cases changed since the last extract (UTF-8 CSV) from the city-grid system.",
         columns=(
             C("case_no", "case_no", "code", required=True, description="案件编号 case number"),
-            C("grid_code", "grid_code", "code", segments=GRID, required=True, description="所在网格 grid"),
+            C(
+                "grid_code",
+                "grid_code",
+                "code",
+                segments=GRID,
+                required=True,
+                references="city.grids.grid_code",
+                description="所在网格 grid",
+            ),
             C(
                 "case_origin",
                 "source",
