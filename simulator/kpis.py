@@ -158,5 +158,5 @@ def with_party_rates(kpis: pd.DataFrame) -> pd.DataFrame:
 
     return kpis.assign(
         dual_registration_rate=ratio("registered_in_service_members", "in_service_members"),
-        party_committee_coverage_rate=ratio("communities_with_party_committee", "communities"),
+        community_party_coverage_rate=ratio("communities_with_party_committee", "communities"),
     )
