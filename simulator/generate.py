@@ -38,6 +38,10 @@ class World:
         """The end of simulated day ``day`` (0-based)."""
         return np.datetime64(self.start + timedelta(days=day + 1), "ms")
 
+    def master_data_updated(self) -> datetime:
+        """The change time master data carry unless something changed them since."""
+        return datetime.combine(self.start, datetime.min.time()) - timedelta(days=30)
+
     def day_start(self, day: int) -> np.datetime64:
         """Where a drop's changes begin: the day itself, and for the first drop the whole history before it."""
         return self.cutoff(day) - np.timedelta64(1 + (0 if day else self.preset.history_days), "D")
@@ -122,7 +126,7 @@ def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -
     stages = stages or Stages()
     when = (world.start + timedelta(days=day)).isoformat()
     cutoff, day_start = world.cutoff(day), world.day_start(day)
-    updated = datetime.combine(world.start, datetime.min.time()) - timedelta(days=30)
+    updated = world.master_data_updated()
     org_code, member_updated_at = party_activity.organization_on(
         world.members, world.party_activity.transfers, cutoff, np.datetime64(updated, "s")
     )
@@ -231,8 +235,9 @@ def write_truth(world: World, out: Path) -> None:
         ignore_index=True,
     )
     records.to_parquet(folder / "person_records.parquet", index=False)
-    base = np.datetime64(datetime.combine(world.start, datetime.min.time()) - timedelta(days=30), "s")
-    current_org, _ = party_activity.organization_on(world.members, activity.transfers, cutoff, base)
+    current_org, _ = party_activity.organization_on(
+        world.members, activity.transfers, cutoff, np.datetime64(world.master_data_updated(), "s")
+    )
     party_counts = party_activity.write_truth(
         activity,
         members,
