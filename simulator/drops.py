@@ -105,7 +105,7 @@ def party(
                 m["member_category"],
                 m["employment_status"],
                 m["org_code"],
-                _constant(stamp, len(m)),
+                q.timestamp_text(m["updated_at"]),
             ]
             yield csv_lines(columns, "\r\n")
             advance(len(m))

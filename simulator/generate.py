@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from simulator import cases as case_gen
-from simulator import drops, kpis, party, people, places
+from simulator import drops, kpis, party, party_activity, party_extracts, people, places
 from simulator import quirks as q
 from simulator.presets import PRESETS, Messiness, Preset
 from simulator.progress import Stages
@@ -32,10 +32,15 @@ class World:
     cases: pd.DataFrame
     steps: pd.DataFrame  # by case (``case_index`` is the case's row in ``cases``), then ``step_seq``
     orders: pd.DataFrame
+    party_activity: party_activity.PartyActivity
 
     def cutoff(self, day: int) -> np.datetime64:
         """The end of simulated day ``day`` (0-based)."""
         return np.datetime64(self.start + timedelta(days=day + 1), "ms")
+
+    def master_data_updated(self) -> datetime:
+        """The change time master data carry unless something changed them since."""
+        return datetime.combine(self.start, datetime.min.time()) - timedelta(days=30)
 
     def day_start(self, day: int) -> np.datetime64:
         """Where a drop's changes begin: the day itself, and for the first drop the whole history before it."""
@@ -75,6 +80,12 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
             q.exactly(rng, n, mess.bad_id_checksum), "id_number:valid_id_number", ""
         )
 
+    with stages.stage("party transfers, 双报到 and volunteer service", len(members)):
+        # their own stream, so the rest of the city is the same with or without them
+        activity = party_activity.build(
+            np.random.default_rng([seed, 2]), persons, members, orgs, preset, mess, start, days
+        )
+
     residents = persons.copy(deep=False)  # the same columns (copy on write), and the gov system's own
     residents.insert(0, "resident_id", padded(np.arange(len(residents)), 9, "JM").to_pandas())
     residents["masked"] = q.flags(rng, len(residents), mess.masked_id)
@@ -106,17 +117,25 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         cases["dirty_rule"] = np.where(
             q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
         )
-    return World(preset, start, days, grids, persons, orgs, members, residents, workers, cases, steps, orders)
+    return World(
+        preset, start, days, grids, persons, orgs, members, residents, workers, cases, steps, orders, activity
+    )
 
 
 def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -> None:
     stages = stages or Stages()
     when = (world.start + timedelta(days=day)).isoformat()
     cutoff, day_start = world.cutoff(day), world.day_start(day)
-    updated = datetime.combine(world.start, datetime.min.time()) - timedelta(days=30)
-    members = world.members[world.members["arrival_day"] <= day]
+    updated = world.master_data_updated()
+    org_code, member_updated_at = party_activity.organization_on(
+        world.members, world.party_activity.transfers, cutoff, np.datetime64(updated, "s")
+    )
+    members = world.members.assign(org_code=org_code, updated_at=member_updated_at)
+    members = members[members["arrival_day"] <= day]
     with stages.stage(f"{when} party", len(world.orgs) + len(members)) as advance:
         drops.party(out / "party" / when, world.orgs, members, updated, advance)
+        since = None if day == 0 else cutoff - np.timedelta64(1, "D")
+        advance(party_extracts.write(out / "party" / when, world.party_activity, since, cutoff))
     residents = np.flatnonzero(world.residents["arrival_day"].to_numpy() <= day)
     with stages.stage(f"{when} gov", len(residents) + len(world.orders)) as advance:
         drops.gov(
@@ -164,6 +183,7 @@ def write_truth(world: World, out: Path) -> None:
 
     members = _arrived(world.members, last)
     residents = _arrived(world.residents, last)
+    activity = party_activity.reached(world.party_activity, cutoff, world.start)
     orders = world.orders[world.orders["received_at"] < cutoff]
     start = np.datetime64(world.start, "D")
     records = pd.concat(
@@ -210,10 +230,24 @@ def write_truth(world: World, out: Path) -> None:
                     ),
                 }
             ),
+            party_activity.volunteer_records(activity.service),
         ],
         ignore_index=True,
     )
     records.to_parquet(folder / "person_records.parquet", index=False)
+    current_org, _ = party_activity.organization_on(
+        world.members, activity.transfers, cutoff, np.datetime64(world.master_data_updated(), "s")
+    )
+    party_counts = party_activity.write_truth(
+        activity,
+        members,
+        current_org[members.index.to_numpy()],
+        world.orgs,
+        world.grids,
+        world.start,
+        world.days,
+        folder,
+    )
 
     reported = world.cases[world.cases["reported_at"] < cutoff]
     forwarded = orders["forwarded_case_no"].ne("") & (orders["forwarded_at"] < cutoff)
@@ -267,6 +301,7 @@ def write_truth(world: World, out: Path) -> None:
             "city.cases": len(reported),
             "gov.hotline_orders": len(orders),
             "city.case_steps": int((world.steps["occurred_at"] < cutoff).sum()),
+            **party_counts,
         },
         "persons": len(persons),
     }

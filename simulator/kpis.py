@@ -93,3 +93,70 @@ def with_rates(kpis: pd.DataFrame) -> pd.DataFrame:
         households_per_worker=ratio("households", "grid_workers"),
         grid_party_coverage_rate=ratio("grids_with_party_branch", "grids"),
     )
+
+
+def party_daily(
+    members: pd.DataFrame,
+    registrations: pd.DataFrame,
+    service: pd.DataFrame,
+    orgs: pd.DataFrame,
+    grids: pd.DataFrame,
+    start: date,
+    days: int,
+) -> pd.DataFrame:
+    """The party dashboards' KPIs per community and day, from the simulator's own records.
+
+    ``members`` are the clean members on the roll at the end (their ``community_code`` is where they live),
+    ``registrations`` and ``service`` the clean records that reached the system by then. A member counts as
+    registered (双报到) on a day from the day they registered on.
+    """
+    day_list = [start + timedelta(days=n) for n in range(days)]
+    communities = grids["community_code"].drop_duplicates()
+    frame = pd.MultiIndex.from_product([communities, day_list], names=["community_code", "date_day"])
+    in_service = members[members["employment_status"] == "在职"]
+    registered_on = (
+        registrations[registrations["registrant_kind"] == "党员"]
+        .set_index("member_id")["registered_on"]
+        .dt.date
+    )
+    since = in_service["member_id"].map(registered_on)
+    kpis = pd.DataFrame(index=frame).reset_index()
+    kpis["in_service_members"] = kpis["community_code"].map(in_service.groupby("community_code").size())
+    # counted from the day they registered, or from the first day for those registered before
+    since = since.dropna().clip(lower=start)
+    new = pd.DataFrame({"community_code": in_service.loc[since.index, "community_code"], "date_day": since})
+    newly = new.groupby(["community_code", "date_day"]).size().reindex(frame, fill_value=0)
+    kpis["registered_in_service_members"] = newly.groupby(level=0).cumsum().to_numpy()
+    served = (
+        pd.DataFrame(
+            {
+                "community_code": service["community_code"],
+                "date_day": service["served_on"].dt.date,
+                "volunteer_records": 1,
+                "volunteer_hours": service["hours"],
+                "volunteer_points": service["points"],
+            }
+        )
+        .groupby(["community_code", "date_day"])
+        .sum()
+    )
+    kpis = kpis.join(served, on=["community_code", "date_day"])
+    committees = orgs.loc[orgs["org_code"].str.startswith("C"), "division_code"]
+    kpis["communities"] = 1
+    kpis["communities_with_party_committee"] = kpis["community_code"].isin(committees).astype("int64")
+    counts = kpis.columns.difference(["community_code", "date_day", "volunteer_hours"])
+    kpis[counts] = kpis[counts].fillna(0).astype("int64")
+    kpis["volunteer_hours"] = kpis["volunteer_hours"].fillna(0.0).astype(float)
+    return with_party_rates(kpis)
+
+
+def with_party_rates(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The party rates from a frame's additive counts (also for streets, after summing communities)."""
+
+    def ratio(numerator: str, denominator: str) -> pd.Series:
+        return (kpis[numerator] / kpis[denominator]).where(kpis[denominator] > 0)
+
+    return kpis.assign(
+        dual_registration_rate=ratio("registered_in_service_members", "in_service_members"),
+        community_party_coverage_rate=ratio("communities_with_party_committee", "communities"),
+    )

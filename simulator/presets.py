@@ -24,6 +24,15 @@ class Preset:
     history_days: int = 0  # days of cases and orders before the first drop, delivered in it as the full load
     unit_branches_per_community: int = 0  # party branches of resident units, under the community committee
     newcomer_share: float = 0.1  # share of persons who move in during the simulated days, not before
+    transfers_per_member_year: float = 0.05  # 组织关系转接 per member and year
+    recent_transfer_share: float = 0.0  # transfers drawn into the simulated days on top of the yearly rate
+    internal_transfer_share: float = 0.5  # transfers to another branch of the community the member lives in
+    dual_registration_share: float = 0.7  # in-service members registered with their community (双报到)
+    unit_registration_share: float = 0.9  # resident units' party organizations registered with theirs
+    recent_registration_share: float = 0.05  # registrations made during the simulated days
+    member_volunteer_share: float = 0.3  # members who serve as volunteers
+    resident_volunteer_share: float = 0.02  # adult residents who are not members and serve as volunteers
+    volunteer_activities_per_community_day: float = 1.0
 
     def scaled(self, fraction: float) -> Preset:
         """The same city at ``fraction`` of its persons, communities (so grids and cases) and 12345 orders."""
@@ -45,7 +54,24 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "tiny": Preset("tiny", ("210202",), 2, 2, 3, 600, 0.12, 0.5, 2.0, 15, 100, 2),
+    "tiny": Preset(
+        "tiny",
+        ("210202",),
+        2,
+        2,
+        3,
+        600,
+        0.12,
+        0.5,
+        2.0,
+        15,
+        100,
+        2,
+        unit_branches_per_community=1,
+        transfers_per_member_year=0.3,
+        recent_transfer_share=0.3,
+        recent_registration_share=0.2,
+    ),
     "demo": Preset("demo", ("210202", "210203", "210204"), 3, 3, 4, 20_000, 0.08, 0.5, 1.5, 300, 500, 4),
     # Dalian: ~7.5M residents, 544k party members, ~30k party organizations, ~100 streets and towns,
     # ~1,500 communities, thousands of unit grids; a year of cases and 12345 orders before the first drop.
@@ -82,3 +108,8 @@ class Messiness:
     worker_work_phone: float = 0.2  # city: grid worker registered with a work phone no other system knows
     bad_id_checksum: float = 0.02  # dirty — party: ID number with a wrong check character
     bad_reported_at: float = 0.02  # dirty — city: a case whose report time cannot be read
+    late_transfer: float = 0.1  # party: a transfer recorded 1-3 days after it took effect
+    late_service: float = 0.1  # party: volunteer service recorded 1-3 days after the activity
+    bad_transfer_date: float = 0.02  # dirty — party: a transfer whose effective date cannot be read
+    bad_registration_date: float = 0.02  # dirty — party: a 双报到 registration whose date cannot be read
+    bad_service_hours: float = 0.02  # dirty — party: volunteer hours written in words (两小时)

@@ -106,6 +106,14 @@ def test_entity_counts_match_the_truth(warehouse, truth):
     assert rows("marts.dim_grid") == counts["city.grids"]
     assert rows("staging.stg_city__grid_workers") == counts["city.grid_workers"]
     assert rows("marts.dim_organization") == counts["party.organizations"]
+    for entity, model in (
+        ("member_transfers", "stg_party__member_transfers"),
+        ("dual_registrations", "stg_party__dual_registrations"),
+        ("volunteer_service", "stg_party__volunteer_service"),
+    ):
+        dirty_rows = truth.table(entity).query("dirty_rule != ''")
+        assert len(dirty_rows) > 0
+        assert rows(f"staging.{model}") == counts[f"party.{entity}"] - len(dirty_rows), entity
 
 
 def test_one_person_per_real_person(warehouse, truth):
@@ -160,11 +168,14 @@ def test_analytics_database_holds_no_clear_personal_data(nightly_run, truth):
     persons = truth.table("persons")
     secrets = set(persons["id_number"]) | set(persons["phone"]) | {f"+86{p}" for p in persons["phone"]}
     secrets |= set(persons["full_name"])
+    secrets |= set(persons["full_name"] + "|+86" + persons["phone"])  # how a volunteer is keyed in staging
     with duckdb.connect(str(nightly_run.paths.analytics), read_only=True) as con:
         tables = con.sql("select schema_name, table_name from duckdb_tables()").fetchall()
         assert {t for _, t in tables} == {
             *("dim_grid", "dim_organization", "dim_person", "dim_date", "dim_case_category"),
             *("fct_case", "fct_case_step", "kpi_grid_daily", "kpi_community_daily", "kpi_street_daily"),
+            *("fct_party_membership", "fct_dual_registration", "fct_volunteer_service"),
+            *("kpi_party_community_daily", "kpi_party_street_daily"),
         }
         for schema, table in tables:
             frame = con.sql(f"select * from {schema}.{table}").df()
@@ -181,9 +192,21 @@ def dirty_records(truth) -> dict[str, dict[str, str]]:
     """Per source entity, the key of each dirty record and the rule that must catch it, from the truth."""
     members = truth.table("person_records").query("entity == 'members' and dirty_rule != ''")
     cases = truth.table("cases").query("dirty_rule != ''")
+    party = {
+        f"party.{entity}": truth.table(entity)
+        .query("dirty_rule != ''")
+        .set_index(key)["dirty_rule"]
+        .to_dict()
+        for entity, key in (
+            ("member_transfers", "transfer_no"),
+            ("dual_registrations", "registration_id"),
+            ("volunteer_service", "record_no"),
+        )
+    }
     return {
         "party.members": dict(zip(members["record_key"], members["dirty_rule"], strict=True)),
         "city.cases": dict(zip(cases["case_key"], cases["dirty_rule"], strict=True)),
+        **party,
     }
 
 

@@ -23,3 +23,21 @@ union all
 select 'gov.hotline_callers', order_no, null, null, null, null, caller_phone, community_code
 from {{ ref('stg_gov__hotline_orders') }}
 where caller_phone is not null
+
+union all
+
+-- a volunteer, once however many activities: a member carries the roster's ID number (when the roster row
+-- loaded), anyone else only name and phone; they serve in the community they live in
+select 'party.volunteers', v.volunteer_key, v.volunteer_name, null, null, m.id_number, v.volunteer_phone,
+       v.community_code
+from (
+    select
+        volunteer_key,
+        any_value(member_id) as member_id,
+        arg_max(volunteer_name, served_on) as volunteer_name,
+        arg_max(volunteer_phone, served_on) as volunteer_phone,
+        arg_max(community_code, served_on) as community_code
+    from {{ ref('stg_party__volunteer_service') }}
+    group by volunteer_key
+) as v
+left join {{ ref('stg_party__members') }} as m on m.member_id = v.member_id
