@@ -27,6 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from expectations.committed import committed_batches
+from expectations.references import unknown_references
 from expectations.suites import CRITICAL, UNREADABLE, build_suite
 from ingest import faults, manifest
 from ingest.config import Paths
@@ -107,7 +109,10 @@ def run_suite(
 ) -> list[RuleOutcome]:
     with gx_project_lock(paths):
         checkpoint = _checkpoint(contract, load_date, paths)
-        checked = frame.assign(**{UNREADABLE: unreadable(frame, contract)})
+        checked = frame.assign(
+            **{UNREADABLE: unreadable(frame, contract)},
+            **unknown_references(contract, frame, load_date, paths),
+        )
         result = checkpoint.run(
             batch_parameters={"dataframe": checked}, run_id=gx.RunIdentifier(run_name=run_name)
         )
@@ -245,21 +250,21 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     return batch
 
 
-def _accepted_batches(paths: Paths, contract: Contract, load_date: date) -> list[str]:
-    """An entity's batches of one day that the manifest records as accepted, oldest first."""
+def _validated_batches(paths: Paths, contract: Contract, load_date: date) -> list[str]:
+    """An entity's extracts of one day that the manifest records as accepted, oldest first."""
     found = manifest.batches(paths.manifest, contract.system, contract.entity, load_date)
     return [b.batch_id for b in found if b.status == "accepted"]
 
 
 def discard_uncommitted(paths: Paths, contract: Contract, load_date: date | None = None) -> list[Path]:
-    """Remove accepted rows of every batch but the one standing for its day (the latest accepted), and
+    """Remove accepted rows of every batch but those standing for their day (``committed_batches``), and
     quarantined rows of batches never accepted; for one day or, by default, all. Returns what was removed.
 
-    Such files are a replaced batch's, or those of a validation killed before its manifest commit; that
-    batch's landed Parquet is kept, so rerunning the night validates it again.
+    Such files are a replaced batch's, or those of a validation (or readmission) killed before its manifest
+    commit; that batch's landed Parquet (or quarantine) is kept, so rerunning validates it again.
     """
     removed = []
-    for root, keep in ((paths.accepted, lambda ids: ids[-1:]), (paths.quarantine, lambda ids: ids)):
+    for root, kept_of in ((paths.accepted, committed_batches), (paths.quarantine, _validated_batches)):
         folders = (
             [partition(root, contract, load_date)]
             if load_date
@@ -267,7 +272,7 @@ def discard_uncommitted(paths: Paths, contract: Contract, load_date: date | None
         )
         for folder in folders:
             day = date.fromisoformat(folder.name.removeprefix("load_date="))
-            kept = keep(_accepted_batches(paths, contract, day))
+            kept = kept_of(paths, contract, day)
             for stale in folder.glob("*.parquet"):
                 if stale.stem not in kept:
                     stale.unlink()

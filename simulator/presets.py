@@ -82,3 +82,6 @@ class Messiness:
     worker_work_phone: float = 0.2  # city: grid worker registered with a work phone no other system knows
     bad_id_checksum: float = 0.02  # dirty — party: ID number with a wrong check character
     bad_reported_at: float = 0.02  # dirty — city: a case whose report time cannot be read
+    # dirty — a code that names a record its system does not have: party: a member filed under an unknown
+    # organization; city: a case in an unknown grid (both stay unknown, so they are quarantined every night)
+    dangling_reference: float = 0.02
