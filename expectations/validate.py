@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from expectations.committed import committed_batches
+from expectations.masking import mask_raw_record
 from expectations.references import unknown_references
 from expectations.suites import CRITICAL, UNREADABLE, build_suite
 from ingest import faults, manifest
@@ -136,9 +137,13 @@ def run_suite(
     return outcomes
 
 
-def _samples(frame: pd.DataFrame, rows: tuple[int, ...]) -> str:
+def _samples(contract: Contract, frame: pd.DataFrame, rows: tuple[int, ...]) -> str:
+    """Sample rows for a message (manifest, task log, alert, quality summary), personal data masked: the file
+    and row lead to the raw record, kept in landing and quarantine."""
     picked = frame.iloc[list(rows[:SAMPLE_ROWS])].to_dict(orient="records")
-    return "; ".join(f"{r['_source_file']} row {r['_source_row']}: {r['_raw']}" for r in picked)
+    return "; ".join(
+        f"{r['_source_file']} row {r['_source_row']}: {mask_raw_record(contract, r['_raw'])}" for r in picked
+    )
 
 
 def _outcomes_path(paths: Paths, contract: Contract, load_date: date, batch_id: str) -> Path:
@@ -207,7 +212,7 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
         reasons = [
             f"rule {o.rule} failed"
             + (f" with error: {o.error}" if o.error else f" on {len(o.unexpected_rows)} of {len(frame)} rows")
-            + (f"; sample rows: {_samples(frame, o.unexpected_rows)}" if o.unexpected_rows else "")
+            + (f"; sample rows: {_samples(contract, frame, o.unexpected_rows)}" if o.unexpected_rows else "")
             for o in failed_critical
         ]
         batch.status, batch.message = (
@@ -232,7 +237,10 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
             bad, partition(paths.quarantine, contract, load_date) / f"{batch.batch_id}.parquet"
         )
         log.warning(
-            "%s: %d rows quarantined: %s", contract.key, len(quarantined), _samples(frame, tuple(quarantined))
+            "%s: %d rows quarantined: %s",
+            contract.key,
+            len(quarantined),
+            _samples(contract, frame, tuple(quarantined)),
         )
     write_parquet_atomic(
         table.filter(keep), partition(paths.accepted, contract, load_date) / f"{batch.batch_id}.parquet"
