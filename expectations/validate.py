@@ -106,13 +106,20 @@ def gx_project_lock(paths: Paths) -> Iterator[None]:
 
 
 def run_suite(
-    contract: Contract, frame: pd.DataFrame, load_date: date, paths: Paths, run_name: str
+    contract: Contract,
+    frame: pd.DataFrame,
+    load_date: date,
+    paths: Paths,
+    run_name: str,
+    references_as_of: date | None = None,
 ) -> list[RuleOutcome]:
+    """Each rule's outcome on ``frame``, checked with the suite of ``load_date``, its references against the
+    accepted data as of ``references_as_of`` (by default that night too)."""
     with gx_project_lock(paths):
         checkpoint = _checkpoint(contract, load_date, paths)
         checked = frame.assign(
             **{UNREADABLE: unreadable(frame, contract)},
-            **unknown_references(contract, frame, load_date, paths),
+            **unknown_references(contract, frame, references_as_of or load_date, paths),
         )
         result = checkpoint.run(
             batch_parameters={"dataframe": checked}, run_id=gx.RunIdentifier(run_name=run_name)
@@ -179,6 +186,8 @@ def recorded_outcomes(paths: Paths, contract: Contract, batch: manifest.Batch) -
 
 
 QUARANTINE_RULES = pa.field("_rules", pa.string())
+# The batch that loaded a quarantined row after all (``expectations.readmit``); null while it waits.
+READMITTED_BY = pa.field("_readmitted_by", pa.string())
 
 
 def write_schema_files(paths: Paths, contract: Contract) -> None:
@@ -186,10 +195,10 @@ def write_schema_files(paths: Paths, contract: Contract) -> None:
     schema = contract.arrow_schema()
     for folder, table_schema in (
         (paths.accepted, schema),
-        (paths.quarantine, schema.append(QUARANTINE_RULES)),
+        (paths.quarantine, schema.append(QUARANTINE_RULES).append(READMITTED_BY)),
     ):
         target = folder / contract.system / contract.entity / "_schema.parquet"
-        if not target.exists():
+        if not target.exists() or pq.read_schema(target) != table_schema:
             write_parquet_atomic(table_schema.empty_table(), target)
 
 
@@ -230,8 +239,12 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     quarantined = sorted(rules_by_row)
     keep = pa.array([i not in rules_by_row for i in range(table.num_rows)])
     if quarantined:
-        bad = table.take(quarantined).append_column(
-            QUARANTINE_RULES, pa.array([",".join(rules_by_row[i]) for i in quarantined], pa.string())
+        bad = (
+            table.take(quarantined)
+            .append_column(
+                QUARANTINE_RULES, pa.array([",".join(rules_by_row[i]) for i in quarantined], pa.string())
+            )
+            .append_column(READMITTED_BY, pa.nulls(len(quarantined), pa.string()))
         )
         write_parquet_atomic(
             bad, partition(paths.quarantine, contract, load_date) / f"{batch.batch_id}.parquet"
