@@ -23,6 +23,7 @@ night is still its latest snapshot (an older night's snapshot has been replaced)
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -80,12 +81,19 @@ def mark_readmitted(paths: Paths, contract: Contract, origin: manifest.Batch, qu
     line; idempotent. Returns the quarantine as marked."""
     table = pq.read_table(quarantine)
     night = date.fromisoformat(origin.load_date)
-    by_row: dict[int, str] = {}
+    lineage = [
+        "_source_file",
+        "_source_row",
+    ]  # a row's place in its batch (a batch may span files: JSON pages)
+    by_row: dict[tuple[str, int], str] = {}
     for readmitted in _readmissions_of(paths, contract, origin):
-        loaded = partition(paths.accepted, contract, night) / f"{readmitted.batch_id}.parquet"
-        for row in pq.read_table(loaded, columns=["_source_row"])["_source_row"].to_pylist():
-            by_row[row] = readmitted.batch_id
-    marks = pa.array([by_row.get(r) for r in table["_source_row"].to_pylist()], pa.string())
+        loaded = pq.read_table(
+            partition(paths.accepted, contract, night) / f"{readmitted.batch_id}.parquet", columns=lineage
+        )
+        for place in zip(*(loaded[c].to_pylist() for c in lineage), strict=True):
+            by_row[place] = readmitted.batch_id
+    places = zip(*(table[c].to_pylist() for c in lineage), strict=True)
+    marks = pa.array([by_row.get(place) for place in places], pa.string())
     current = table[READMITTED_BY.name] if READMITTED_BY.name in table.column_names else None
     if current is None or not current.combine_chunks().equals(marks):
         if current is not None:
@@ -103,13 +111,14 @@ def mark_readmitted(paths: Paths, contract: Contract, origin: manifest.Batch, qu
 def _pending(table: pa.Table, rule: str | None) -> pa.Table:
     keep = pc.is_null(table[READMITTED_BY.name])
     if rule:
-        caught = pc.match_substring_regex(table[QUARANTINE_RULES.name], f"(?:^|,){rule}(?:,|$)")
+        caught = pc.match_substring_regex(table[QUARANTINE_RULES.name], f"(?:^|,){re.escape(rule)}(?:,|$)")
         keep = pc.and_(keep, caught)
     return table.filter(keep)
 
 
-def _batch_id(contract: Contract, origin: manifest.Batch, rows: pa.Array) -> str:
-    digest = hashlib.sha256(f"{origin.batch_id}:{rows.to_pylist()}".encode()).hexdigest()
+def _batch_id(contract: Contract, origin: manifest.Batch, rows: pa.Table) -> str:
+    places = list(zip(rows["_source_file"].to_pylist(), rows["_source_row"].to_pylist(), strict=True))
+    digest = hashlib.sha256(f"{origin.batch_id}:{places}".encode()).hexdigest()
     return f"{contract.entity}-{origin.load_date.replace('-', '')}-readmit-{digest[:12]}"
 
 
@@ -128,7 +137,7 @@ def readmit(
             continue
         outcome.rows_checked += pending.num_rows
         candidates = pending.select(contract.arrow_schema().names)
-        batch_id = _batch_id(contract, origin, candidates["_source_row"])
+        batch_id = _batch_id(contract, origin, candidates)
         origin_night = date.fromisoformat(origin.load_date)
         results = run_suite(
             contract,
