@@ -89,13 +89,13 @@ def record_failure(
 
 
 def _repeats_last_snapshot(paths: Paths, contract: Contract, load_date: date, digest: str) -> bool:
-    """Whether the snapshot's bytes are those of the last snapshot loaded before its night."""
-    loaded = [
+    """Whether the snapshot's bytes are those of the last snapshot that landed before its night."""
+    landed = [
         b
         for b in manifest.extracts(paths.manifest, contract.system, contract.entity)
-        if b.load_date < load_date.isoformat() and b.status in manifest.LOADED_STATUSES
+        if b.load_date < load_date.isoformat() and b.status != "failed"
     ]
-    return bool(loaded) and loaded[-1].checksum == digest
+    return bool(landed) and landed[-1].checksum == digest
 
 
 def land(contract: Contract, load_date: date, paths: Paths | None = None) -> LandResult:
