@@ -5,7 +5,9 @@ Every night at 02:00 Asia/Shanghai, load the previous day's extracts of the thre
 
 1. per system (`party`, `gov`, `city`) and entity: **land** the extract (raw bytes + typed Parquet +
    manifest), then **validate** it with its Great Expectations suite (critical → batch rejected,
-   warning → rows quarantined);
+   warning → rows quarantined); an entity whose codes must exist in another's (a case's grid) is
+   validated after that one, across systems too: `ingest/references.py` derives the order from the
+   contracts, and a rejected referenced batch does not hold the check back (the accepted keys stand);
 2. **build** the warehouse with `dbt build` on a candidate file, from whatever was accepted;
 3. **publish** the candidate by atomic swap, with the de-identified `analytics.duckdb`;
 4. **summarise** the night (rows read / loaded / quarantined per entity) and write the quality summary
@@ -32,7 +34,8 @@ from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.definitions.taskgroup import TaskGroup
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from ingest.contracts import SYSTEMS, for_system
+from ingest.contracts import CONTRACTS, SYSTEMS, for_system
+from ingest.references import upstream
 from warehouse.alerts import on_task_failure
 from warehouse.assets import PUBLISHED_WAREHOUSE
 from warehouse.backfill import WRITER_POOL
@@ -127,18 +130,23 @@ def summarise() -> None:
     },
 )
 def gridfusion_nightly():
-    validated = []
+    validated = {}
     for system in SYSTEMS:
         with TaskGroup(group_id=system):
             for contract in for_system(system):
                 landed = land.override(task_id=f"land_{contract.entity}")(contract.system, contract.entity)
-                checked = validate.override(task_id=f"validate_{contract.entity}")(
-                    contract.system, contract.entity
-                )
+                # Checked against what its referenced entities accepted, even when one of them was rejected.
+                checked = validate.override(
+                    task_id=f"validate_{contract.entity}",
+                    trigger_rule="all_done" if upstream(contract) else "all_success",
+                )(contract.system, contract.entity)
                 landed >> checked
-                validated.append(checked)
+                validated[contract.key] = checked
+    for contract in CONTRACTS:  # a referenced entity is validated first, across task groups too
+        for key in upstream(contract):
+            validated[key] >> validated[contract.key]
     candidate = build_warehouse()
-    validated >> candidate
+    list(validated.values()) >> candidate
     publish(candidate) >> summarise()
 
 

@@ -1,15 +1,28 @@
-"""Volume and distribution drift of a night's batch against the entity's last accepted nights.
+"""Volume and distribution drift of a night's batch against the entity's earlier accepted nights.
 
 A source that suddenly sends half its rows, or a column that is suddenly mostly empty, passes every row-level
-rule yet is not fit to use. Each batch is compared, as delivered (before quarantine), with the mean of the
-last ``BASELINE_NIGHTS`` accepted batches before its night: the swing in rows and, per column, the jump in
-the share of nulls. The thresholds below are the one place these limits are set.
+rule yet is not fit to use. Each batch is compared, as delivered (before quarantine), with a baseline of
+earlier accepted batches: the swing in rows and, per column, the jump in the share of nulls. What counts as
+a normal swing depends on the extract (``Contract.extract``), so each kind has its own baseline and band:
+
+* **snapshot** (members, residents, grids, workers): the whole population, which changes slowly. The
+  baseline is the median of the last ``SNAPSHOT_NIGHTS`` accepted nights and the band is tight: a snapshot
+  15 % smaller or larger than that is a warning (a lost district, a half export).
+* **incremental** (cases, steps, 12345 orders): the day's changes, which swing with the weekday, holidays,
+  weather and a backlog building up after a first load. The baseline is the median of the same weekday's
+  accepted nights of the last ``INCREMENTAL_WEEKS`` weeks when there are at least ``MIN_SAME_WEEKDAY`` of
+  them, else of the last ``INCREMENTAL_NIGHTS`` nights; the band is wide and symmetric in ratio: three times
+  the baseline, or a third of it, is a warning.
+
+The thresholds below are the one place these limits are set (the README's reviewer section explains them).
+A median, not a mean: one odd night in the baseline (a holiday) does not move it.
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pyarrow.parquet as pq
 
@@ -18,9 +31,16 @@ from ingest.config import Paths
 from ingest.contracts import Contract
 from ingest.landing import partition
 
-BASELINE_NIGHTS = 7
-# (severity, threshold) from most to least severe; a change at or above the threshold gets that severity.
-ROW_COUNT_SWING_PCT = (("warning", 50.0), ("info", 20.0))  # |rows - baseline| / baseline, in percent
+SNAPSHOT_NIGHTS = 7
+INCREMENTAL_WEEKS = 5
+MIN_SAME_WEEKDAY = 2
+INCREMENTAL_NIGHTS = 7
+# (severity, threshold) from most to least severe. Row counts by fold change, max(rows/baseline,
+# baseline/rows), so a fall to a third weighs as a rise to three times: 1.15 is ±15 %.
+ROW_COUNT_FOLD = {
+    "snapshot": (("warning", 1.15), ("info", 1.05)),
+    "incremental": (("warning", 3.0), ("info", 2.0)),
+}
 NULL_RATE_JUMP_PTS = (("warning", 20.0), ("info", 5.0))  # rise of a column's null share, in percentage points
 
 
@@ -53,26 +73,47 @@ def _severity(change: float, thresholds) -> str | None:
     return next((severity for severity, limit in thresholds if change >= limit), None)
 
 
+def baseline_batches(contract: Contract, night: date, accepted: list[manifest.Batch]) -> list[manifest.Batch]:
+    """The earlier accepted batches a night is compared with, by the kind of extract (see the module)."""
+    earlier = [b for b in accepted if date.fromisoformat(b.load_date) < night]
+    if contract.extract == "snapshot":
+        return earlier[-SNAPSHOT_NIGHTS:]
+    since = night - timedelta(weeks=INCREMENTAL_WEEKS)
+    same_weekday = [
+        b
+        for b in earlier
+        if (day := date.fromisoformat(b.load_date)) >= since and day.weekday() == night.weekday()
+    ]
+    return same_weekday if len(same_weekday) >= MIN_SAME_WEEKDAY else earlier[-INCREMENTAL_NIGHTS:]
+
+
+def row_count_severity(contract: Contract, rows: int, baseline: float) -> str | None:
+    """The severity of ``rows`` against a (non-zero) baseline, in the band of the contract's kind of extract."""
+    fold = max(rows / baseline, baseline / rows) if rows else float("inf")
+    return _severity(fold, ROW_COUNT_FOLD[contract.extract])
+
+
 def drift(paths: Paths, contract: Contract, load_date: date) -> list[Drift]:
     night = manifest.of_night(paths.manifest, contract.system, contract.entity, load_date)
     current = _delivered(paths, contract, night) if night else None
-    previous = [
+    accepted = [
         b
         for b in manifest.batches(paths.manifest, contract.system, contract.entity)
-        if b.load_date < load_date.isoformat() and b.status == "accepted"
-    ][-BASELINE_NIGHTS:]
+        if b.status == "accepted"
+    ]
+    previous = baseline_batches(contract, load_date, accepted)
     if current is None or not previous:
         return []
     rows, nulls = _profile(paths, contract, current)
     history = [_profile(paths, contract, b) for b in previous]
     found = []
-    baseline_rows = sum(r for r, _ in history) / len(history)
+    baseline_rows = statistics.median(r for r, _ in history)
     if baseline_rows:
         swing = 100 * (rows - baseline_rows) / baseline_rows
-        if severity := _severity(abs(swing), ROW_COUNT_SWING_PCT):
+        if severity := row_count_severity(contract, rows, baseline_rows):
             found.append(Drift("row_count", severity, rows, round(baseline_rows, 1), round(swing, 1)))
     for column, share in nulls.items():
-        baseline = sum(h.get(column, 0.0) for _, h in history) / len(history)
+        baseline = statistics.median(h.get(column, 0.0) for _, h in history)
         if severity := _severity(share - baseline, NULL_RATE_JUMP_PTS):
             found.append(
                 Drift(

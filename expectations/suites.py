@@ -5,6 +5,9 @@ Every expectation carries ``meta.rule`` (a stable id such as ``id_number:valid_i
 
 * ``critical`` — the batch is rejected and never reaches the warehouse;
 * ``warning``  — the offending rows go to quarantine with the rule that caught them, the rest loads.
+
+A column that references another entity (``Column.references``) gets ``<column>:references``, a warning:
+see ``expectations.references`` for which keys count as existing.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from expectations.checks import (
     ExpectColumnValuesToBeValidPolygon,
     ExpectMulticolumnValuesToBeInStepOrder,
 )
+from expectations.references import helper_column
 from ingest.contracts import Contract
 from ingest.parse import READ_TYPES
+from ingest.references import references
 
 CRITICAL, WARNING = "critical", "warning"
 
@@ -132,6 +137,12 @@ def expectations_for(contract: Contract, load_date: date) -> list[gxe.Expectatio
                     column=col.name, value=sum(col.segments), meta=_meta(f"{col.name}:code_width", WARNING)
                 )
             )
+    for reference in references(contract):
+        found.append(
+            gxe.ExpectColumnValuesToBeNull(
+                column=helper_column(reference), meta=_meta(reference.rule, WARNING)
+            )
+        )
     return found + _domain_rules(contract)
 
 

@@ -27,6 +27,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from expectations.committed import committed_batches
+from expectations.masking import mask_raw_record
+from expectations.references import unknown_references
 from expectations.suites import CRITICAL, UNREADABLE, build_suite
 from ingest import faults, manifest
 from ingest.config import Paths
@@ -103,11 +106,21 @@ def gx_project_lock(paths: Paths) -> Iterator[None]:
 
 
 def run_suite(
-    contract: Contract, frame: pd.DataFrame, load_date: date, paths: Paths, run_name: str
+    contract: Contract,
+    frame: pd.DataFrame,
+    load_date: date,
+    paths: Paths,
+    run_name: str,
+    references_as_of: date | None = None,
 ) -> list[RuleOutcome]:
+    """Each rule's outcome on ``frame``, checked with the suite of ``load_date``, its references against the
+    accepted data as of ``references_as_of`` (by default that night too)."""
     with gx_project_lock(paths):
         checkpoint = _checkpoint(contract, load_date, paths)
-        checked = frame.assign(**{UNREADABLE: unreadable(frame, contract)})
+        checked = frame.assign(
+            **{UNREADABLE: unreadable(frame, contract)},
+            **unknown_references(contract, frame, references_as_of or load_date, paths),
+        )
         result = checkpoint.run(
             batch_parameters={"dataframe": checked}, run_id=gx.RunIdentifier(run_name=run_name)
         )
@@ -131,9 +144,13 @@ def run_suite(
     return outcomes
 
 
-def _samples(frame: pd.DataFrame, rows: tuple[int, ...]) -> str:
+def _samples(contract: Contract, frame: pd.DataFrame, rows: tuple[int, ...]) -> str:
+    """Sample rows for a message (manifest, task log, alert, quality summary), personal data masked: the file
+    and row lead to the raw record, kept in landing and quarantine."""
     picked = frame.iloc[list(rows[:SAMPLE_ROWS])].to_dict(orient="records")
-    return "; ".join(f"{r['_source_file']} row {r['_source_row']}: {r['_raw']}" for r in picked)
+    return "; ".join(
+        f"{r['_source_file']} row {r['_source_row']}: {mask_raw_record(contract, r['_raw'])}" for r in picked
+    )
 
 
 def _outcomes_path(paths: Paths, contract: Contract, load_date: date, batch_id: str) -> Path:
@@ -169,6 +186,8 @@ def recorded_outcomes(paths: Paths, contract: Contract, batch: manifest.Batch) -
 
 
 QUARANTINE_RULES = pa.field("_rules", pa.string())
+# The batch that loaded a quarantined row after all (``expectations.readmit``); null while it waits.
+READMITTED_BY = pa.field("_readmitted_by", pa.string())
 
 
 def write_schema_files(paths: Paths, contract: Contract) -> None:
@@ -176,10 +195,10 @@ def write_schema_files(paths: Paths, contract: Contract) -> None:
     schema = contract.arrow_schema()
     for folder, table_schema in (
         (paths.accepted, schema),
-        (paths.quarantine, schema.append(QUARANTINE_RULES)),
+        (paths.quarantine, schema.append(QUARANTINE_RULES).append(READMITTED_BY)),
     ):
         target = folder / contract.system / contract.entity / "_schema.parquet"
-        if not target.exists():
+        if not target.exists() or pq.read_schema(target) != table_schema:
             write_parquet_atomic(table_schema.empty_table(), target)
 
 
@@ -202,7 +221,7 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
         reasons = [
             f"rule {o.rule} failed"
             + (f" with error: {o.error}" if o.error else f" on {len(o.unexpected_rows)} of {len(frame)} rows")
-            + (f"; sample rows: {_samples(frame, o.unexpected_rows)}" if o.unexpected_rows else "")
+            + (f"; sample rows: {_samples(contract, frame, o.unexpected_rows)}" if o.unexpected_rows else "")
             for o in failed_critical
         ]
         batch.status, batch.message = (
@@ -220,14 +239,21 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     quarantined = sorted(rules_by_row)
     keep = pa.array([i not in rules_by_row for i in range(table.num_rows)])
     if quarantined:
-        bad = table.take(quarantined).append_column(
-            QUARANTINE_RULES, pa.array([",".join(rules_by_row[i]) for i in quarantined], pa.string())
+        bad = (
+            table.take(quarantined)
+            .append_column(
+                QUARANTINE_RULES, pa.array([",".join(rules_by_row[i]) for i in quarantined], pa.string())
+            )
+            .append_column(READMITTED_BY, pa.nulls(len(quarantined), pa.string()))
         )
         write_parquet_atomic(
             bad, partition(paths.quarantine, contract, load_date) / f"{batch.batch_id}.parquet"
         )
         log.warning(
-            "%s: %d rows quarantined: %s", contract.key, len(quarantined), _samples(frame, tuple(quarantined))
+            "%s: %d rows quarantined: %s",
+            contract.key,
+            len(quarantined),
+            _samples(contract, frame, tuple(quarantined)),
         )
     write_parquet_atomic(
         table.filter(keep), partition(paths.accepted, contract, load_date) / f"{batch.batch_id}.parquet"
@@ -245,21 +271,21 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     return batch
 
 
-def _accepted_batches(paths: Paths, contract: Contract, load_date: date) -> list[str]:
-    """An entity's batches of one day that the manifest records as accepted, oldest first."""
+def _validated_batches(paths: Paths, contract: Contract, load_date: date) -> list[str]:
+    """An entity's extracts of one day that the manifest records as accepted, oldest first."""
     found = manifest.batches(paths.manifest, contract.system, contract.entity, load_date)
     return [b.batch_id for b in found if b.status == "accepted"]
 
 
 def discard_uncommitted(paths: Paths, contract: Contract, load_date: date | None = None) -> list[Path]:
-    """Remove accepted rows of every batch but the one standing for its day (the latest accepted), and
+    """Remove accepted rows of every batch but those standing for their day (``committed_batches``), and
     quarantined rows of batches never accepted; for one day or, by default, all. Returns what was removed.
 
-    Such files are a replaced batch's, or those of a validation killed before its manifest commit; that
-    batch's landed Parquet is kept, so rerunning the night validates it again.
+    Such files are a replaced batch's, or those of a validation (or readmission) killed before its manifest
+    commit; that batch's landed Parquet (or quarantine) is kept, so rerunning validates it again.
     """
     removed = []
-    for root, keep in ((paths.accepted, lambda ids: ids[-1:]), (paths.quarantine, lambda ids: ids)):
+    for root, kept_of in ((paths.accepted, committed_batches), (paths.quarantine, _validated_batches)):
         folders = (
             [partition(root, contract, load_date)]
             if load_date
@@ -267,7 +293,7 @@ def discard_uncommitted(paths: Paths, contract: Contract, load_date: date | None
         )
         for folder in folders:
             day = date.fromisoformat(folder.name.removeprefix("load_date="))
-            kept = keep(_accepted_batches(paths, contract, day))
+            kept = kept_of(paths, contract, day)
             for stale in folder.glob("*.parquet"):
                 if stale.stem not in kept:
                     stale.unlink()

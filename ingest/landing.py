@@ -88,6 +88,16 @@ def record_failure(
     return batch
 
 
+def _repeats_last_snapshot(paths: Paths, contract: Contract, load_date: date, digest: str) -> bool:
+    """Whether the snapshot's bytes are those of the last snapshot that landed before its night."""
+    landed = [
+        b
+        for b in manifest.extracts(paths.manifest, contract.system, contract.entity)
+        if b.load_date < load_date.isoformat() and b.status != "failed"
+    ]
+    return bool(landed) and landed[-1].checksum == digest
+
+
 def land(contract: Contract, load_date: date, paths: Paths | None = None) -> LandResult:
     paths = paths or Paths.from_env()
     drop = paths.drop_dir(contract.system, load_date)
@@ -102,6 +112,12 @@ def land(contract: Contract, load_date: date, paths: Paths | None = None) -> Lan
     if same_day is not None and same_day.checksum == digest:
         return LandResult(same_day, already_landed=True)  # the same day rerun: nothing to do
     previous = manifest.find_checksum(paths.manifest, contract.system, contract.entity, digest)
+    if (
+        previous is not None
+        and contract.extract == "snapshot"
+        and not _repeats_last_snapshot(paths, contract, load_date, digest)
+    ):
+        previous = None  # back to an earlier state (A, B, A): it must replace B, so it loads as a new batch
     if previous is not None and contract.extract == "incremental" and previous.rows_read > 0:
         # A delta holds one day's changes: the same non-empty delta again is another day's file.
         error = ExtractError(

@@ -16,6 +16,9 @@ from ingest.files import replacing
 
 # Statuses of a batch whose data reached the accepted area (a duplicate's data is already there).
 LOADED_STATUSES = ("accepted", "duplicate")
+# A batch of quarantined rows that passed on a later validation (``gridfusion readmit``). It is filed under
+# the night of the batch it came from but is not that night's extract: ``latest`` and ``of_night`` skip it.
+READMITTED = "readmitted"
 
 
 @dataclass
@@ -31,6 +34,8 @@ class Batch:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_readmitted: int = 0  # of the rows quarantined at validation, how many a readmission loaded since
+    readmitted_from: str = ""  # a readmitted batch: the batch whose quarantined rows it loaded
     extra_columns: list[str] = field(default_factory=list)
     message: str = ""
     landed_at: str = ""
@@ -59,18 +64,23 @@ def batches(root: Path, system: str, entity: str, load_date: date | None = None)
 
 def find_checksum(root: Path, system: str, entity: str, checksum: str) -> Batch | None:
     return next(
-        (b for b in batches(root, system, entity) if b.checksum == checksum and b.status != "failed"), None
+        (b for b in extracts(root, system, entity) if b.checksum == checksum and b.status != "failed"), None
     )
 
 
+def extracts(root: Path, system: str, entity: str, load_date: date | None = None) -> list[Batch]:
+    """Batches of the extracts delivered (no readmissions), oldest landing first."""
+    return [b for b in batches(root, system, entity, load_date) if b.status != READMITTED]
+
+
 def latest(root: Path, system: str, entity: str, load_date: date) -> Batch | None:
-    found = [b for b in batches(root, system, entity, load_date) if b.status != "failed"]
+    found = [b for b in extracts(root, system, entity, load_date) if b.status != "failed"]
     return found[-1] if found else None
 
 
 def of_night(root: Path, system: str, entity: str, load_date: date) -> Batch | None:
     """The batch that stands for one entity's night: the latest that landed, else a failed landing."""
-    found = batches(root, system, entity, load_date)
+    found = extracts(root, system, entity, load_date)
     landed = [b for b in found if b.status != "failed"]
     return (landed or found)[-1] if found else None
 

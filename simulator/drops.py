@@ -80,8 +80,9 @@ def party(
     def member_lines():
         for m in _chunks(members):
             style = m["style"].to_numpy()
+            rule = m["dirty_rule"].to_numpy()
             id_text = pick(
-                pa.array(m["dirty_rule"].to_numpy() != ""),
+                rule == "id_number:valid_id_number",
                 q.wrong_check_digit(m["id_number"]),
                 m["id_number"],
             )
@@ -104,7 +105,7 @@ def party(
                 q.date_text(m["joined_on"], style + 1),
                 m["member_category"],
                 m["employment_status"],
-                m["org_code"],
+                pick(rule == "org_code:references", q.unknown_code(m["org_code"], 0, "Z"), m["org_code"]),
                 q.timestamp_text(m["updated_at"]),
             ]
             yield csv_lines(columns, "\r\n")
@@ -268,10 +269,13 @@ def city(
             c = cases.iloc[changed[begin : begin + CHUNK_ROWS]]
             step = last.iloc[begin : begin + CHUNK_ROWS]
             closed = (step["step"] == "结案").to_numpy()
-            reported = pick(c["dirty_rule"].to_numpy() != "", "未知", q.timestamp_text(c["reported_at"]))
+            rule = c["dirty_rule"].to_numpy()
+            reported = pick(rule == "reported_at:not_null", "未知", q.timestamp_text(c["reported_at"]))
+            unknown_grid = rule == "grid_code:references"
+            grid_code = pick(unknown_grid, q.unknown_code(c["grid_code"], 12, "9999"), c["grid_code"])
             columns = [
                 c["case_no"],
-                q.grid_code_text(c["grid_code"], c["style"].to_numpy()),
+                q.grid_code_text(grid_code, c["style"].to_numpy()),
                 c["case_origin"],
                 c["category"],
                 c["item"],

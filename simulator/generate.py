@@ -51,6 +51,8 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     rng = np.random.default_rng(seed)
     # Identity quirks draw from their own stream, so turning them up or down leaves the rest of the city as is.
     identity_rng = np.random.default_rng([seed, 1])
+    # So do the dangling references, which pick among the rows that are otherwise clean.
+    reference_rng = np.random.default_rng([seed, 2])
     with stages.stage("places", 1):
         streets, communities, grids = places.build(preset)
     with stages.stage("persons", preset.persons):
@@ -79,6 +81,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         members["dirty_rule"] = np.where(
             q.exactly(rng, n, mess.bad_id_checksum), "id_number:valid_id_number", ""
         )
+        members["dirty_rule"] = _dangling(reference_rng, members["dirty_rule"], mess, "org_code:references")
 
     with stages.stage("party transfers, 双报到 and volunteer service", len(members)):
         # their own stream, so the rest of the city is the same with or without them
@@ -117,9 +120,18 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         cases["dirty_rule"] = np.where(
             q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
         )
+        cases["dirty_rule"] = _dangling(reference_rng, cases["dirty_rule"], mess, "grid_code:references")
     return World(
         preset, start, days, grids, persons, orgs, members, residents, workers, cases, steps, orders, activity
     )
+
+
+def _dangling(rng: np.random.Generator, dirty_rule, mess: Messiness, rule: str) -> np.ndarray:
+    """``dirty_rule`` with a share of the clean rows given ``rule``: their reference names nothing."""
+    rules = np.asarray(dirty_rule, dtype=object)
+    clean = np.flatnonzero(rules == "")
+    rules[clean[q.exactly(rng, len(clean), mess.dangling_reference)]] = rule
+    return rules
 
 
 def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -> None:

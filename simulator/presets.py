@@ -113,3 +113,6 @@ class Messiness:
     bad_transfer_date: float = 0.02  # dirty — party: a transfer whose effective date cannot be read
     bad_registration_date: float = 0.02  # dirty — party: a 双报到 registration whose date cannot be read
     bad_service_hours: float = 0.02  # dirty — party: volunteer hours written in words (两小时)
+    # dirty — a code that names a record its system does not have: party: a member filed under an unknown
+    # organization; city: a case in an unknown grid (both stay unknown, so they are quarantined every night)
+    dangling_reference: float = 0.02

@@ -107,6 +107,15 @@ def grid_code_text(codes, style) -> pa.Array:
     return pc.choose(pa.array(np.asarray(style) % 3), codes, join_with("-", *parts), unpadded)
 
 
+def unknown_code(codes, at: int, filler: str) -> pa.Array:
+    """Codes of records that do not exist: ``filler`` written over the characters from ``at`` (a grid
+    sequence or an organization prefix the simulated systems never issue)."""
+    codes = strings(codes)
+    return concat(
+        pc.utf8_slice_codeunits(codes, 0, at), filler, pc.utf8_slice_codeunits(codes, at + len(filler))
+    )
+
+
 def flags(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     return rng.random(n) < rate
 

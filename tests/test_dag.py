@@ -88,3 +88,17 @@ def test_only_the_warehouse_writers_take_the_one_slot_pool(dagbag):
 
     dag = dagbag.dags["gridfusion_nightly"]
     assert {t.task_id for t in dag.tasks if t.pool == WRITER_POOL} == {"build_warehouse", "publish"}
+
+
+def test_a_referenced_entity_is_validated_first_across_task_groups(dagbag):
+    from ingest.references import upstream
+
+    dag = dagbag.dags["gridfusion_nightly"]
+    validate = {c.key: dag.get_task(f"{c.system}.validate_{c.entity}") for c in CONTRACTS}
+    assert "city.validate_grids" in validate["party.organizations"].upstream_task_ids  # across systems
+    assert "party.validate_organizations" in validate["party.members"].upstream_task_ids
+    for contract in CONTRACTS:
+        expected = {f"{c.split('.')[0]}.validate_{c.split('.')[1]}" for c in upstream(contract)}
+        assert expected <= validate[contract.key].upstream_task_ids
+        # a rejected referenced batch does not stop the check: the keys accepted before still stand
+        assert validate[contract.key].trigger_rule == ("all_done" if expected else "all_success")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
+from expectations import drift
 from expectations.report import write_report
 from expectations.validate import validate
+from ingest import manifest
 from ingest.contracts import get
 from ingest.landing import land
 from tests.conftest import START
@@ -55,3 +57,39 @@ def test_a_night_with_half_the_rows_and_no_phones_shows_drift(home, own_drops, h
     assert ["city.grid_workers", "null_rate:phone", "warning", "100.0", "0.0", "+100.0 pts"] in drift_table[
         1:
     ]
+
+
+def _accepted(entity: str, nights: list[date]) -> list[manifest.Batch]:
+    return [
+        manifest.Batch(f"{entity}-{n:%Y%m%d}", "city", entity, n.isoformat(), 1, [], "", "accepted")
+        for n in nights
+    ]
+
+
+def test_an_incremental_extract_is_compared_with_the_same_weekday_once_there_are_enough():
+    cases = get("city", "cases")
+    monday = date(2026, 11, 30)
+    history = [monday - timedelta(days=n) for n in range(35, 0, -1)]  # five weeks of nights before it
+    chosen = drift.baseline_batches(cases, monday, _accepted("cases", history))
+    assert {date.fromisoformat(b.load_date).weekday() for b in chosen} == {monday.weekday()}
+    assert len(chosen) == 5
+    # a week of history has one Monday only: the last nights, whatever their weekday
+    chosen = drift.baseline_batches(cases, monday, _accepted("cases", history[-7:]))
+    assert [b.load_date for b in chosen] == [n.isoformat() for n in history[-7:]]
+
+
+def test_a_snapshot_is_compared_with_its_last_nights():
+    workers = get("city", "grid_workers")
+    history = [START + timedelta(days=n) for n in range(10)]
+    chosen = drift.baseline_batches(workers, START + timedelta(days=10), _accepted("grid_workers", history))
+    assert [b.load_date for b in chosen] == [n.isoformat() for n in history[-drift.SNAPSHOT_NIGHTS :]]
+
+
+def test_a_shrinking_snapshot_alarms_where_a_quiet_sunday_of_cases_does_not():
+    workers, cases = get("city", "grid_workers"), get("city", "cases")
+    assert drift.row_count_severity(workers, 70, 100) == "warning"  # 30 % of the grid workers gone overnight
+    assert drift.row_count_severity(workers, 97, 100) is None
+    assert drift.row_count_severity(cases, 50, 100) == "info"  # a Sunday with half the cases
+    assert drift.row_count_severity(cases, 180, 100) is None  # a Monday catching up
+    assert drift.row_count_severity(cases, 30, 100) == "warning"  # a source sending a third of its changes
+    assert drift.row_count_severity(cases, 0, 100) == "warning"

@@ -89,7 +89,11 @@ def test_quarantine_holds_exactly_the_dirty_records_with_their_rule(nightly_run,
     cases = pd.read_parquet(q / "city" / "cases", columns=["case_no", "_rules"])
     dirty_cases = truth.table("cases").query("dirty_rule != ''")
     assert set(cases["case_no"]) == set(dirty_cases["case_key"])
-    assert set(cases["_rules"]) == {"reported_at:not_null"}
+    assert (
+        set(cases["_rules"])
+        == set(dirty_cases["dirty_rule"])
+        == {"reported_at:not_null", "grid_code:references"}
+    )
 
 
 def test_entity_counts_match_the_truth(warehouse, truth):

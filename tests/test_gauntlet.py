@@ -76,7 +76,7 @@ OUTCOMES: dict[str, Outcome] = {
     "grid_code_separators": Outcome("repaired"),
     "grid_code_missing_zeros": Outcome("quarantined", "grid_code:code_width"),
     "local_grid_name": Outcome("quarantined", "grid_code:code_width"),
-    "unknown_grid": Outcome("unpublished", r"relationships_fct_case_grid_code", full_night=True),
+    "unknown_grid": Outcome("quarantined", "grid_code:references"),
     "json_page_missing": Outcome("failed", r"JSON pages \[3\] of 6 are missing"),
     "json_pages_disagree": Outcome(
         "failed", r"the pages disagree on pages: \{'residents_page_0001\.json': 5"

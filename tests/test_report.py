@@ -20,6 +20,9 @@ def test_a_rejected_batch_shows_as_fail_with_the_rule_that_rejected_it(home, own
     lines = path.read_bytes().decode("utf-8-sig").splitlines()
     path.write_text("\n".join([*lines, lines[1]]) + "\n")  # the first worker twice
     workers, members = get("city", "grid_workers"), get("party", "members")
+    for referenced in (get("city", "grids"), get("party", "organizations")):  # what workers and members name
+        land(referenced, DAY1, home)
+        validate(referenced, DAY1, home)
     land(workers, DAY1, home)
     with pytest.raises(BatchRejected):
         validate(workers, DAY1, home)

@@ -26,6 +26,9 @@ def test_every_contract_gets_key_and_required_rules():
 
 
 def test_dirty_rows_go_to_quarantine_with_their_rule_and_the_rest_loads(home, truth):
+    for referenced in ("city.grids", "party.organizations"):  # the members' organizations must exist
+        land(get(*referenced.split(".")), DAY1, home)
+        validate(get(*referenced.split(".")), DAY1, home)
     contract = get("party", "members")
     land(contract, DAY1, home)
     batch = validate(contract, DAY1, home)
@@ -34,7 +37,11 @@ def test_dirty_rows_go_to_quarantine_with_their_rule_and_the_rest_loads(home, tr
     quarantined = pd.read_parquet(partition(home.quarantine, contract, DAY1))
     dirty = truth.table("person_records").query("entity == 'members' and dirty_rule != '' and first_day == 0")
     assert set(quarantined["member_id"]) == set(dirty["record_key"])
-    assert set(quarantined["_rules"]) == {"id_number:valid_id_number"}
+    assert (
+        set(quarantined["_rules"])
+        == set(dirty["dirty_rule"])
+        == {"id_number:valid_id_number", "org_code:references"}
+    )
     accepted = pd.read_parquet(partition(home.accepted, contract, DAY1))
     assert len(accepted) == batch.rows_loaded and not set(accepted["member_id"]) & set(dirty["record_key"])
 
@@ -70,3 +77,13 @@ def test_an_empty_snapshot_is_rejected(home, own_drops):
     land(contract, DAY1, home)
     with pytest.raises(BatchRejected, match="rule table:not_empty failed"):
         validate(contract, DAY1, home)
+
+
+def test_without_its_referenced_entity_accepted_every_reference_dangles(home):
+    """No organization accepted yet: no member's organization exists, each is quarantined, none is lost."""
+    contract = get("party", "members")
+    land(contract, DAY1, home)
+    batch = validate(contract, DAY1, home)
+    quarantined = pd.read_parquet(partition(home.quarantine, contract, DAY1))
+    assert batch.rows_loaded == 0 and batch.rows_quarantined == batch.rows_read == len(quarantined)
+    assert quarantined["_rules"].str.contains("org_code:references").all()

@@ -70,6 +70,31 @@ def backfill_cmd(
         raise typer.Exit(1)
 
 
+@app.command("readmit")
+def readmit_cmd(
+    entity: str = typer.Option(..., "--entity", help="The source entity, system.entity (e.g. city.cases)."),
+    load_date: str = typer.Option(None, "--date", help="Only rows quarantined that night (YYYY-MM-DD)."),
+    rule: str = typer.Option(None, help="Only rows a rule caught, e.g. grid_code:references."),
+) -> None:
+    """Validate quarantined rows again; those that now pass load as a readmitted batch (next build)."""
+    from expectations.readmit import readmit
+    from ingest.contracts import get
+
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        contract = get(*entity.split(".", 1))
+    except (KeyError, TypeError):
+        raise typer.BadParameter(f"{entity!r} is no source entity (system.entity, e.g. city.cases)") from None
+    outcome = readmit(contract, Paths.from_env(), _day(load_date) if load_date else None, rule)
+    for batch in outcome.batches:
+        console.print(f"{batch.batch_id}: {batch.message}")
+    held = ", ".join(f"{r}: {n}" for r, n in sorted(outcome.still_failing.items())) or "none"
+    console.print(
+        f"{entity}: {outcome.rows_readmitted} of {outcome.rows_checked} pending quarantined rows readmitted; "
+        f"still failing: {held}. They reach the warehouse with the next build (gridfusion run-night)."
+    )
+
+
 @app.command("rollback")
 def rollback_cmd(
     release: str = typer.Option(

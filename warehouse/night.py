@@ -23,6 +23,7 @@ from ingest.connectors.gov_api import fetch_gov_extracts
 from ingest.connectors.paged_api import FetchError
 from ingest.contracts import CONTRACTS, Contract
 from ingest.landing import checksum, land, record_failure
+from ingest.references import validation_order
 from warehouse.file_lock import DatabaseLocked
 from warehouse.summary import record, summarise
 
@@ -63,9 +64,10 @@ def load_entity(contract: Contract, load_date: date, paths: Paths):
 
 
 def load_night(load_date: date, paths: Paths, contracts: tuple[Contract, ...] = CONTRACTS) -> dict[str, str]:
-    """Land and validate each entity; one source's failure does not stop the others. Returns the failures."""
+    """Land and validate each entity, every referenced entity before those referencing it; one source's
+    failure does not stop the others. Returns the failures."""
     failures = {}
-    for contract in contracts:
+    for contract in validation_order(contracts):
         try:
             load_entity(contract, load_date, paths)
         except Exception as error:  # noqa: BLE001 — one source's failure must not stop the others

@@ -87,8 +87,9 @@ def render_quarantine() -> str:
                 "name": "quarantine",
                 "description": (
                     "隔离区 quarantine: rows of every source entity that a warning rule caught, with the contract's "
-                    f"columns, lineage ({', '.join(LINEAGE_SCHEMA.names)}) and _rules, the comma-joined rules "
-                    "that caught the row. Holds personal data; internal only."
+                    f"columns, lineage ({', '.join(LINEAGE_SCHEMA.names)}), _rules, the comma-joined rules "
+                    "that caught the row, and _readmitted_by, the batch that loaded it after all (null while "
+                    "held). Holds personal data; internal only."
                 ),
                 "tables": [_quarantine_table(c) for c in CONTRACTS],
             }

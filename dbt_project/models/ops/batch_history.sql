@@ -12,6 +12,8 @@ select
     cast(json ->> 'rows_read' as bigint) as rows_read,
     cast(json ->> 'rows_loaded' as bigint) as rows_loaded,
     cast(json ->> 'rows_quarantined' as bigint) as rows_quarantined,
+    coalesce(cast(json ->> 'rows_readmitted' as bigint), 0) as rows_readmitted,
+    nullif(json ->> 'readmitted_from', '') as readmitted_from,
     cast(json ->> 'contract_version' as integer) as contract_version,
     from_json(json -> 'files', '["VARCHAR"]') as files,
     from_json(json -> 'extra_columns', '["VARCHAR"]') as extra_columns,

@@ -22,7 +22,8 @@ select
     _source_file as source_file,
     _source_row as source_row,
     _rules as rules,
-    cast(_raw as json) as raw_record
+    cast(_raw as json) as raw_record,
+    _readmitted_by as readmitted_by
 from {{ source('quarantine', table.name) }}
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}
