@@ -31,7 +31,12 @@ class Batch:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    # Schema drift against the contract: columns sent that it does not know (kept in ``_raw``), its optional
+    # columns not sent (loaded as null), and source types changed since the entity's last batch.
     extra_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    type_changes: dict[str, str] = field(default_factory=dict)  # column → "old type → new type"
+    source_types: dict[str, str] = field(default_factory=dict)  # column → type as sent (typed sources only)
     message: str = ""
     landed_at: str = ""
     validated_at: str = ""
