@@ -210,7 +210,7 @@ def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
         for key, structure in shape.items() if isinstance(shape, dict) else ():
             kinds.setdefault(key, set()).add(_kind(structure))
     columns = list(kinds)
-    records: dict | list | str = [dict.fromkeys(columns, "VARCHAR")] if columns else "JSON"
+    records = [dict.fromkeys(columns, "VARCHAR")] if columns else "JSON"
     envelope = dict.fromkeys(("page", "pages", "total"), "JSON") | {record_path[-1]: records}
     for key in reversed(record_path[:-1]):
         envelope = {key: envelope}
@@ -246,6 +246,10 @@ def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
             paths[0].parent, f"JSON pages {sorted(seen_pages)} do not run 1..{pages_count} once each"
         )
 
+    if not columns:  # no page holds a record
+        frame = pd.DataFrame({"_source_row": pd.Series([], dtype="int64"), "_source_file": []})
+        frame.attrs["source_types"] = {}
+        return frame
     files = _sql_text(json.dumps([p.name for p in paths]))
     texts = [
         f"coalesce({_as_python_text(f'r.{_ident(key)}', kinds[key])}, '') as {_ident(key)}" for key in columns
@@ -266,8 +270,9 @@ def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
             f"the pages declare a total of {next(iter(totals.values()))} records but hold {len(frame)}",
         )
     frame = frame.astype(dict.fromkeys(columns, object))
+    sent = {key: found - {"NULL"} for key, found in kinds.items()}
     frame.attrs["source_types"] = {
-        key: "/".join(sorted(found - {"NULL"})) for key, found in kinds.items() if found - {"NULL"}
+        key: found.pop() if len(found) == 1 else "JSON" for key, found in sent.items() if found
     }
     return frame
 

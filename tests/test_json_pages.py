@@ -123,3 +123,13 @@ def test_a_page_with_a_bom_reads_like_one_without(tmp_path):
     with_bom.parent.mkdir()
     with_bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
     pd.testing.assert_frame_equal(read_json_pages([with_bom], RESIDENTS), read_json_pages([plain], RESIDENTS))
+
+
+def test_pages_without_records_read_as_no_rows(tmp_path):
+    read = read_json_pages(write(tmp_path, page(1, 2, [], total=0), page(2, 2, [], total=0)), RESIDENTS)
+    assert len(read) == 0 and list(read.columns) == ["_source_row", "_source_file"]
+
+
+def test_a_key_typed_differently_on_two_pages_is_typed_json(tmp_path):
+    paths = write(tmp_path, page(1, 2, [{"residentId": 1}]), page(2, 2, [{"residentId": "R2"}]))
+    assert read_json_pages(paths, RESIDENTS).attrs["source_types"] == {"residentId": "JSON"}
