@@ -2,7 +2,8 @@
 
 Per source entity: the batch's status; rows read, loaded and quarantined; each rule's verdict (``fail``: a
 critical rule failed and the batch was rejected; ``warn``: a warning rule caught rows, which went to
-quarantine); schema drift (columns the source sent that the contract does not know); the change in volume
+quarantine); schema drift (columns the source sent that the contract does not know, optional columns it did
+not send, source types changed since the last batch: ``ingest.schema_drift``); the change in volume
 against the night before; drift in rows and null shares against the last accepted nights (``drift``); and links into that night's Data Docs. Written as JSON and as HTML, side by side,
 under ``reports/quality/<date>``; links are relative, so the reports folder can be moved or served as is.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from expectations import data_docs, drift, pages
 from expectations.validate import recorded_outcomes
-from ingest import manifest
+from ingest import manifest, schema_drift
 from ingest.config import Paths
 from ingest.contracts import CONTRACTS, Contract
 from ingest.landing import write_text_atomic
@@ -70,7 +71,7 @@ def _entity(paths: Paths, contract: Contract, load_date: date, docs: data_docs.N
         {key: r[key] for key in ("rule", "severity", "verdict", "unexpected_count", "error")}
         for r in (recorded_outcomes(paths, contract, batch) if batch else [])
     ]
-    schema_drift = batch.extra_columns if batch else []
+    columns = schema_drift.summary(batch)
     volume_drift = drift.as_records(drift.drift(paths, contract, load_date))
     status = batch.status if batch else "missing"
     page = docs.validation_pages.get(batch.batch_id) if batch else None
@@ -81,7 +82,7 @@ def _entity(paths: Paths, contract: Contract, load_date: date, docs: data_docs.N
         "verdict": _worst(
             [
                 "pass" if status in manifest.LOADED_STATUSES else "fail",
-                "warn" if schema_drift or (batch and batch.rows_quarantined) else "pass",
+                "warn" if any(columns.values()) or (batch and batch.rows_quarantined) else "pass",
                 "warn" if any(d["severity"] == "warning" for d in volume_drift) else "pass",
                 *(r["verdict"] for r in rules),
             ]
@@ -91,7 +92,7 @@ def _entity(paths: Paths, contract: Contract, load_date: date, docs: data_docs.N
         "rows_quarantined": batch.rows_quarantined if batch else 0,
         "rule_counts": {v: sum(r["verdict"] == v for r in rules) for v in VERDICTS},
         "rules": rules,
-        "schema_drift": schema_drift,
+        "schema_drift": columns,
         "drift": volume_drift,
         "volume": _volume(paths, contract, batch, load_date),
         "message": batch.message if batch else "no extract landed",

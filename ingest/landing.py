@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest import faults, manifest
+from ingest import faults, manifest, schema_drift
 from ingest.config import Paths
 from ingest.contracts import Contract
 from ingest.files import replacing
@@ -98,7 +98,14 @@ def _repeats_last_snapshot(paths: Paths, contract: Contract, load_date: date, di
     return bool(landed) and landed[-1].checksum == digest
 
 
-def land(contract: Contract, load_date: date, paths: Paths | None = None) -> LandResult:
+def land(
+    contract: Contract,
+    load_date: date,
+    paths: Paths | None = None,
+    source_types: dict[str, str] | None = None,
+) -> LandResult:
+    """Land the day's extract. ``source_types`` (column → type) comes from a typed source such as the city
+    DB; JSON pages bring their own; a change from the last batch's is recorded as schema drift."""
     paths = paths or Paths.from_env()
     drop = paths.drop_dir(contract.system, load_date)
     files = sorted(drop.glob(contract.file_glob))
@@ -140,7 +147,8 @@ def land(contract: Contract, load_date: date, paths: Paths | None = None) -> Lan
     batch = batch_for(contract, load_date, files, digest)
     try:
         where = files[0] if len(files) == 1 else drop
-        parsed = parse(read_extract(files, contract), contract, where=str(where))
+        raw = read_extract(files, contract)
+        parsed = parse(raw, contract, where=str(where))
     except ExtractError as err:
         record_failure(contract, load_date, files, digest, str(err), paths)
         raise
@@ -166,6 +174,11 @@ def land(contract: Contract, load_date: date, paths: Paths | None = None) -> Lan
     batch.status = "landed"
     batch.rows_read = n
     batch.extra_columns = list(parsed.extra_columns)
+    batch.missing_columns = list(parsed.missing_columns)
+    batch.source_types = source_types if source_types is not None else raw.attrs.get("source_types", {})
+    batch.type_changes = schema_drift.type_changes(
+        schema_drift.previous_types(paths.manifest, contract, load_date), batch.source_types
+    )
     batch.landed_at = manifest.now()
     batch.timings_s["land"] = round(time.perf_counter() - started, 3)
     manifest.write(paths.manifest, batch)

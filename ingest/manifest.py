@@ -36,7 +36,12 @@ class Batch:
     rows_quarantined: int = 0
     rows_readmitted: int = 0  # of the rows quarantined at validation, how many a readmission loaded since
     readmitted_from: str = ""  # a readmitted batch: the batch whose quarantined rows it loaded
+    # Schema drift against the contract: columns sent that it does not know (kept in ``_raw``), its optional
+    # columns not sent (loaded as null), and source types changed since the entity's last batch.
     extra_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    type_changes: dict[str, str] = field(default_factory=dict)  # column → "old type → new type"
+    source_types: dict[str, str] = field(default_factory=dict)  # column → type as sent (typed sources only)
     message: str = ""
     landed_at: str = ""
     validated_at: str = ""

@@ -17,23 +17,40 @@ from ingest.readers import ExtractError
 class Parsed:
     table: pa.Table
     extra_columns: tuple[str, ...]  # schema drift: columns the source sent that the contract does not know
+    missing_columns: tuple[str, ...] = ()  # schema drift: optional contract columns the source did not send
 
 
 def parse(raw: pd.DataFrame, contract: Contract, where: str) -> Parsed:
+    """Type the raw records by the contract. Columns it does not know are kept in ``_raw`` and reported; an
+    optional column the extract lacks is null and reported; a required one missing fails the extract, and
+    so does a missing column beside an unknown one, which is how a renamed column looks."""
     lineage = {"_source_row", "_source_file"}
     present = [c for c in raw.columns if c not in lineage]
-    missing = [c.source for c in contract.columns if c.source not in present]
+    missing = [c for c in contract.columns if c.source not in present]
     known = {c.source for c in contract.columns}
     extra = tuple(c for c in present if c not in known)
-    if missing:
+    required = [c.source for c in missing if c.required]
+    if required:
         raise ExtractError(
             where,
-            f"missing column(s) {missing} required by contract {contract.key} v{contract.version}"
+            f"missing column(s) {required} required by contract {contract.key} v{contract.version}"
             + (f"; the extract has unknown column(s) {list(extra)} (renamed?)" if extra else ""),
         )
+    if missing and extra:  # an optional column under a new name would otherwise load as null
+        raise ExtractError(
+            where,
+            f"missing column(s) {[c.source for c in missing]} of contract {contract.key} v{contract.version} "
+            f"and unknown column(s) {list(extra)}: renamed? (an optional column may be missing, "
+            "or an unknown one added, but not both at once)",
+        )
 
+    blank = pd.Series("", index=raw.index, dtype=object)
     typed = pd.DataFrame(
-        {c.name: normalise.column(c, raw[c.source].astype(object)) for c in contract.columns}, index=raw.index
+        {
+            c.name: normalise.column(c, raw[c.source].astype(object) if c.source in present else blank)
+            for c in contract.columns
+        },
+        index=raw.index,
     )
     typed["_source_file"] = raw["_source_file"].astype(str)
     typed["_source_row"] = raw["_source_row"].astype("int64")
@@ -44,7 +61,7 @@ def parse(raw: pd.DataFrame, contract: Contract, where: str) -> Parsed:
     schema = contract.arrow_schema()
     lineage_fields = [f for f in schema if f.name in typed.columns]
     table = pa.Table.from_pandas(typed, schema=pa.schema(lineage_fields), preserve_index=False)
-    return Parsed(table=table, extra_columns=extra)
+    return Parsed(table=table, extra_columns=extra, missing_columns=tuple(c.source for c in missing))
 
 
 # Types whose reading can fail; a text, name or code value is always kept as sent.

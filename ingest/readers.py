@@ -11,7 +11,10 @@ import io
 import json
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from charset_normalizer import from_bytes
 
 from ingest.contracts import Contract
@@ -110,15 +113,6 @@ def read_csv(path: Path, contract: Contract) -> pd.DataFrame:
     return frame
 
 
-def _dig(document: dict, path: tuple[str, ...], file: Path):
-    node = document
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            raise ExtractError(file, f"JSON has no {'.'.join(path)}")
-        node = node[key]
-    return node
-
-
 def _load_json(path: Path, what: str = "JSON") -> dict:
     data = path.read_bytes()
     if not data.strip():
@@ -129,57 +123,157 @@ def _load_json(path: Path, what: str = "JSON") -> dict:
         raise ExtractError(path, f"invalid {what} ({err.msg})", row=err.lineno) from None
 
 
-def _source_text(value) -> str:
-    """A JSON value as the source's text: missing is empty, numbers and booleans as Python writes them."""
-    if isinstance(value, str):
-        return value
-    return "" if value is None else str(value)
+def _page_text(path: Path) -> pa.Array:
+    """A page as a one-value Arrow string array, without copying it through Python text when it is UTF-8."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise ExtractError(path, "file is empty")
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    page = pa.Array.from_buffers(
+        pa.binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int32)), pa.py_buffer(data)]
+    )
+    try:
+        return page.cast(pa.string())  # checks that it is UTF-8
+    except pa.ArrowInvalid:
+        return pa.array([data.decode(detect_encoding(data, path))], pa.string())
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_text(literal: str) -> str:
+    return "'" + literal.replace("'", "''") + "'"
+
+
+def _kind(structure) -> str:
+    """A JSON value's type as DuckDB's ``json_structure`` names it; objects and arrays by their kind."""
+    if isinstance(structure, dict):
+        return "OBJECT"
+    return "ARRAY" if isinstance(structure, list) else structure
+
+
+def _records_shape(structure, path: tuple[str, ...]):
+    """The merged shape of a page's records (a dict of key → type), or the page's first departure from
+    ``{path: [record, ...]}``: a string naming what is wrong."""
+    node = structure
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return f"JSON has no {'.'.join(path)}"
+        node = node[key]
+    if not isinstance(node, list):
+        return f"JSON {'.'.join(path)} is not a list"
+    if node[0] == "NULL":
+        return {}
+    if not isinstance(node[0], dict):
+        return f"JSON {'.'.join(path)} holds {_kind(node[0]).lower()}s, not records"
+    return node[0]
+
+
+def _as_python_text(value: str, kinds: set[str]) -> str:
+    """A record's value as text, as ``str()`` of the value ``json.loads`` gives: booleans as True/False."""
+    if kinds - {"NULL"} == {"BOOLEAN"}:
+        return f"case {value} when 'true' then 'True' when 'false' then 'False' end"
+    return value
 
 
 def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
     """Paged API responses: ``{"data": {"page": n, "pages": N, "total": T, "records": [...]}}``.
 
     Pages 1..N must all be present, each once, agreeing on N and T, and holding T records between them.
+    DuckDB's JSON functions parse the pages (each twice: once for their shape, once for their values) and
+    turn the records into columns of text: numbers and booleans as Python writes them, ``null`` or missing
+    as empty, a nested value as its JSON; a column per key in the order the keys first appear.
+    ``frame.attrs["source_types"]`` holds each key's JSON type as sent (``JSON`` when the pages mix types).
     """
-    records, files, rows, seen_pages, declared, totals = [], [], [], [], {}, {}
-    for path in paths:
-        document = _load_json(path)
-        if document.get("code", 0) not in (0, "0", 200):
-            raise ExtractError(
-                path, f"the API answered an error: code {document['code']}, {document.get('msg')!r}"
-            )
-        data = _dig(document, contract.json_records_path[:-1], path)
-        page_records = _dig(document, contract.json_records_path, path)
-        seen_pages.append(int(data.get("page", len(seen_pages) + 1)))
-        declared[path.name] = int(data.get("pages", 1))
-        if "total" in data:
-            totals[path.name] = int(data["total"])
-        records.extend(page_records)
-        files.extend([path.name] * len(page_records))
-        rows.extend(range(1, len(page_records) + 1))
+    record_path = contract.json_records_path
+    con = duckdb.connect()
+    schema = pa.schema([("page_at", pa.int64()), ("doc", pa.string())])
+    pages = pa.Table.from_batches(  # a record batch per page: DuckDB parses them in parallel
+        [pa.record_batch([pa.array([n]), _page_text(path)], schema=schema) for n, path in enumerate(paths)],
+        schema=schema,
+    )
+    con.register("pages", pages)
+    try:
+        structures = [
+            json.loads(s)
+            for (s,) in con.sql("select json_structure(doc) from pages order by page_at").fetchall()
+        ]
+    except duckdb.InvalidInputException:
+        ((first,),) = con.sql("select min(page_at) from pages where not json_valid(doc)").fetchall()
+        _load_json(paths[first])  # Python's parser names the line
+        raise ExtractError(paths[first], "invalid JSON") from None
+
+    shapes = [_records_shape(s, record_path) for s in structures]
+    kinds: dict[str, set[str]] = {}
+    for shape in shapes:
+        for key, structure in shape.items() if isinstance(shape, dict) else ():
+            kinds.setdefault(key, set()).add(_kind(structure))
+    columns = list(kinds)
+    records = [dict.fromkeys(columns, "VARCHAR")] if columns else "JSON"
+    envelope = dict.fromkeys(("page", "pages", "total"), "JSON") | {record_path[-1]: records}
+    for key in reversed(record_path[:-1]):
+        envelope = {key: envelope}
+    data = "d" + "".join(f".{_ident(key)}" for key in record_path[:-1])
+    con.execute(
+        "create temp table parsed as select page_at, "
+        f"from_json(doc, {_sql_text(json.dumps(envelope | {'code': 'JSON', 'msg': 'JSON'}))}) as d from pages"
+    )
+    heads = con.sql(
+        f"select d.code, d.msg, {data}.page, {data}.pages, {data}.total from parsed order by page_at"
+    ).fetchall()
+
+    seen_pages, declared, totals = [], {}, {}
+    for path, shape, head in zip(paths, shapes, heads, strict=True):
+        code, msg, page, pages_declared, total = (None if v is None else json.loads(v) for v in head)
+        if code is not None and code not in (0, "0", 200):
+            raise ExtractError(path, f"the API answered an error: code {code}, {msg!r}")
+        if isinstance(shape, str):
+            raise ExtractError(path, shape)
+        seen_pages.append(int(page if page is not None else len(seen_pages) + 1))
+        declared[path.name] = int(pages_declared if pages_declared is not None else 1)
+        if total is not None:
+            totals[path.name] = int(total)
     for name, counts in (("pages", declared), ("total", totals)):
         if len(set(counts.values())) > 1:
             raise ExtractError(paths[0].parent, f"the pages disagree on {name}: {counts}")
-    pages = next(iter(declared.values()), 0)
-    missing = sorted(set(range(1, pages + 1)) - set(seen_pages))
+    pages_count = next(iter(declared.values()), 0)
+    missing = sorted(set(range(1, pages_count + 1)) - set(seen_pages))
     if missing:
-        raise ExtractError(paths[0].parent, f"JSON pages {missing} of {pages} are missing")
-    if sorted(seen_pages) != list(range(1, pages + 1)):
+        raise ExtractError(paths[0].parent, f"JSON pages {missing} of {pages_count} are missing")
+    if sorted(seen_pages) != list(range(1, pages_count + 1)):
         raise ExtractError(
-            paths[0].parent, f"JSON pages {sorted(seen_pages)} do not run 1..{pages} once each"
+            paths[0].parent, f"JSON pages {sorted(seen_pages)} do not run 1..{pages_count} once each"
         )
-    if totals and len(records) != next(iter(totals.values())):
+
+    if not columns:  # no page holds a record
+        frame = pd.DataFrame({"_source_row": pd.Series([], dtype="int64"), "_source_file": []})
+        frame.attrs["source_types"] = {}
+        return frame
+    files = _sql_text(json.dumps([p.name for p in paths]))
+    texts = [
+        f"coalesce({_as_python_text(f'r.{_ident(key)}', kinds[key])}, '') as {_ident(key)}" for key in columns
+    ]
+    frame = (
+        con.sql(
+            f"select {''.join(t + ', ' for t in texts)}_source_row, ({files}::varchar[])[page_at + 1] as _source_file"
+            f" from (select page_at, unnest(rs) as r, unnest(range(1, len(rs) + 1)) as _source_row"
+            f" from (select page_at, {data}.{_ident(record_path[-1])} as rs from parsed))"
+            " order by page_at, _source_row"
+        )
+        .fetch_arrow_table()
+        .to_pandas()
+    )
+    if totals and len(frame) != next(iter(totals.values())):
         raise ExtractError(
             paths[0].parent,
-            f"the pages declare a total of {next(iter(totals.values()))} records but hold {len(records)}",
+            f"the pages declare a total of {next(iter(totals.values()))} records but hold {len(frame)}",
         )
-    columns = list(dict.fromkeys(key for record in records for key in record))
-    frame = pd.DataFrame(
-        {c: pd.Series([_source_text(r.get(c)) for r in records], dtype=object) for c in columns},
-        index=pd.RangeIndex(len(records)),
-    )
-    frame["_source_row"] = rows
-    frame["_source_file"] = files
+    frame = frame.astype(dict.fromkeys(columns, object))
+    sent = {key: found - {"NULL"} for key, found in kinds.items()}
+    frame.attrs["source_types"] = {
+        key: found.pop() if len(found) == 1 else "JSON" for key, found in sent.items() if found
+    }
     return frame
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -12,6 +13,7 @@ import duckdb
 import pandas as pd
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
 from ingest import manifest
@@ -286,3 +288,107 @@ def test_messages_name_the_database_but_never_its_password():
         "host=10.0.0.5 port=5433 dbname=frontend user=reader"
     )
     assert "s3cret" not in postgres_source.describe("host=db user=reader password=s3cret dbname=frontend")
+
+
+def test_the_readme_connection_forms_become_psycopg_urls():
+    uri = postgres_source.database_url(
+        "postgresql://gridfusion_reader@10.0.0.5:5432/frontend?options=-csearch_path%3Dcity"
+    )
+    assert (uri.drivername, uri.host, uri.port, uri.database, uri.username) == (
+        "postgresql+psycopg",
+        "10.0.0.5",
+        5432,
+        "frontend",
+        "gridfusion_reader",
+    )
+    assert dict(uri.query) == {"options": "-csearch_path=city"}
+    keywords = postgres_source.database_url(
+        "host=/run/pg port=5544 dbname=frontend user=reader password=s3cret"
+    )
+    assert (keywords.host, keywords.port, keywords.database, keywords.password) == (
+        "/run/pg",
+        5544,
+        "frontend",
+        "s3cret",
+    )
+    given = "postgresql+psycopg://reader@db:5432/frontend"
+    assert postgres_source.database_url(given).render_as_string() == given
+    with pytest.raises(ValueError, match=r"through postgresql\+psycopg, not mysql\+pymysql"):
+        postgres_source.database_url("mysql+pymysql://reader@db/frontend")
+    assert postgres_source.describe("postgresql+psycopg://reader:s3cret@db/frontend") == (
+        "host=db dbname=frontend user=reader"
+    )
+
+
+def test_a_connection_dropped_once_is_retried_and_delivers_every_row_once(
+    pg, tiny_drops, city_db_home, monkeypatch
+):
+    dsn = pg.create_database("dropped_once")
+    load_through(dsn, tiny_drops, START)
+    parts = conninfo_to_dict(dsn)  # and reached by the URI form, socket folder as a parameter
+    uri = f"postgresql://{parts['user']}@/{parts['dbname']}?host={parts['host']}&port={parts['port']}"
+    write_csv, cuts = postgres_source._WRITERS["csv"], []
+
+    def cut_once(out, columns, records):
+        def cut():
+            for number, record in enumerate(records):
+                if number == 5 and not cuts:
+                    cuts.append(number)
+                    with psycopg.connect(dsn, autocommit=True) as admin:
+                        admin.execute(
+                            "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'gridfusion'"
+                        )
+                yield record
+
+        write_csv(out, columns, cut())
+
+    monkeypatch.setitem(postgres_source._WRITERS, "csv", cut_once)
+    extracted = postgres_source.extract_city_entity(
+        CASES, START, city_db_home, dsn=uri, chunk_rows=5, retry_delay=timedelta(0)
+    )
+    assert cuts and extracted.attempts == 2
+    with open(extracted.file, encoding="utf-8") as f:
+        keys = [(row["case_no"],) for row in csv.DictReader(f)]
+    assert len(keys) == len(set(keys)) == extracted.rows
+    assert set(keys) == dropped_keys(tiny_drops, CASES, START)
+
+
+def test_columns_added_dropped_or_retyped_in_the_city_db_are_reported_as_drift(
+    pg, tiny_drops, city_db_home, monkeypatch
+):
+    dsn = pg.create_database("drift")
+    monkeypatch.setenv(DSN_ENV, dsn)
+    day1, day2, day3 = NIGHTS
+    load_through(dsn, tiny_drops, day1)
+    first = land_entity(CASES, day1, city_db_home).batch
+    assert first.source_types["case_no"] == "TEXT"
+    assert (first.extra_columns, first.missing_columns, first.type_changes) == ([], [], {})
+
+    load_through(dsn, tiny_drops, day2)
+    with psycopg.connect(dsn) as con:  # a source upgrade: a new column, a column retyped
+        con.execute("alter table cases add column remark text default '备注'")
+        con.execute("alter table cases alter column resolved_level type varchar(8)")
+    second = land_entity(CASES, day2, city_db_home).batch
+    assert (second.extra_columns, second.missing_columns) == (["remark"], [])
+    assert second.type_changes == {"resolved_level": "TEXT → VARCHAR(8)"}
+    frame = landed(city_db_home, CASES, day2)
+    assert {k for (k,) in landed_keys(city_db_home, CASES, day2)} == {
+        k for (k,) in dropped_keys(tiny_drops, CASES, day2)
+    }
+    assert {json.loads(raw)["remark"] for raw in frame["_raw"]} == {"备注"}  # kept in the lineage column
+
+    load_through(dsn, tiny_drops, day3)
+    with psycopg.connect(dsn) as con:  # and the next: the new column gone again, an optional one dropped
+        con.execute("alter table cases drop column remark")
+        con.execute("alter table cases drop column item")
+    third = land_entity(CASES, day3, city_db_home).batch
+    assert (third.status, third.extra_columns, third.missing_columns) == ("landed", [], ["item"])
+    assert landed(city_db_home, CASES, day3)["item"].isna().all()
+
+    with psycopg.connect(dsn) as con:
+        con.execute("alter table cases drop column category")
+    with pytest.raises(
+        CityDbError,
+        match=r"table 'cases' lacks column\(s\) \['category'\] required by contract city.cases v1",
+    ):
+        postgres_source.extract_city_entity(CASES, day3, city_db_home)

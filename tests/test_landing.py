@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date
 
 import pyarrow.parquet as pq
@@ -74,16 +75,46 @@ def test_truncated_file_names_the_row(home, own_drops):
         land(MEMBERS, DAY1, home)
 
 
-def test_missing_column_names_the_contract(home, own_drops):
+def _drop_column(data: bytes, name: str) -> bytes:
+    lines = data.decode("gbk").split("\r\n")
+    at = lines[0].split(",").index(name)
+    kept = [",".join(f for n, f in enumerate(line.split(",")) if n != at) if line else line for line in lines]
+    return "\r\n".join(kept).encode("gbk")
+
+
+def test_missing_required_column_names_the_contract(home, own_drops):
+    _damage(own_drops, "members.csv", lambda data: _drop_column(data, "公民身份号码"))
+    with pytest.raises(
+        ExtractError,
+        match=r"members\.csv: missing column\(s\) \['公民身份号码'\] required by contract party.members v1",
+    ):
+        land(MEMBERS, DAY1, home)
+    assert manifest.batches(home.manifest, "party", "members")[0].status == "failed"
+
+
+def test_a_renamed_optional_column_is_refused(home, own_drops):
     _damage(
         own_drops,
         "members.csv",
         lambda data: data.replace("手机号码".encode("gbk"), "移动电话".encode("gbk")),
     )
     with pytest.raises(
-        ExtractError, match=r"missing column\(s\) \['手机号码'\] required by contract party.members v1"
+        ExtractError,
+        match=r"missing column\(s\) \['手机号码'\] of contract party.members v1 and unknown column\(s\) \['移动电话'\]: renamed\?",
     ):
         land(MEMBERS, DAY1, home)
+
+
+def test_a_missing_optional_column_loads_as_null_and_is_reported_as_drift(home, own_drops, tiny_drops):
+    _damage(own_drops, "members.csv", lambda data: _drop_column(data, "手机号码"))
+    batch = land(MEMBERS, DAY1, home).batch
+    assert (batch.status, batch.missing_columns, batch.extra_columns) == ("landed", ["手机号码"], [])
+    table = pq.read_table(partition(home.landing_parquet, MEMBERS, DAY1) / f"{batch.batch_id}.parquet")
+    source = (tiny_drops / "party" / DAY1.isoformat() / "members.csv").read_bytes().decode("gbk")
+    assert table.num_rows == len(source.strip().splitlines()) - 1
+    assert table.column("phone").null_count == table.num_rows
+    assert table.column("id_number").null_count < table.num_rows  # the other columns load as ever
+    assert "手机号码" not in json.loads(table.column("_raw")[0].as_py())
 
 
 def test_utf8_with_bom_reads_like_gbk(home, own_drops):
@@ -99,7 +130,7 @@ def test_extra_column_is_kept_and_reported_as_drift(home, own_drops):
 
     _damage(own_drops, "members.csv", add_column)
     batch = land(MEMBERS, DAY1, home).batch
-    assert batch.extra_columns == ["备注"]
+    assert (batch.extra_columns, batch.missing_columns, batch.type_changes) == (["备注"], [], {})
     table = pq.read_table(partition(home.landing_parquet, MEMBERS, DAY1) / f"{batch.batch_id}.parquet")
     assert json.loads(table.column("_raw")[0].as_py())["备注"] == "x"
 
@@ -127,3 +158,21 @@ def test_a_failed_file_does_not_touch_what_was_already_landed(home, own_drops):
         land(MEMBERS, DAY1, home)
     assert landed.read_bytes() == before
     assert manifest.latest(home.manifest, "party", "members", DAY1).batch_id == good.batch_id
+
+
+def _retype_received_time(own_drops, day: date) -> None:
+    """A source upgrade that sends the epoch milliseconds of ``receivedTime`` as text."""
+    for page in (own_drops / "gov" / day.isoformat()).glob("hotline_orders_page_*.json"):
+        page.write_text(re.sub(r'"receivedTime": (\d+)', r'"receivedTime": "\1"', page.read_text()))
+
+
+def test_a_json_type_change_since_the_last_batch_is_reported_as_drift(home, own_drops):
+    orders = get("gov", "hotline_orders")
+    first = land(orders, DAY1, home).batch
+    assert first.source_types["receivedTime"] == "UBIGINT" and first.type_changes == {}
+    _retype_received_time(own_drops, DAY2)
+    second = land(orders, DAY2, home).batch
+    assert second.status == "landed" and second.source_types["receivedTime"] == "VARCHAR"
+    assert second.type_changes == {"receivedTime": "UBIGINT → VARCHAR"}
+    table = pq.read_table(partition(home.landing_parquet, orders, DAY2) / f"{second.batch_id}.parquet")
+    assert table.column("received_at").null_count == 0  # the text still reads as a time

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from datetime import date
 
 import pytest
@@ -61,3 +63,45 @@ def test_a_rejected_batch_shows_as_fail_with_the_rule_that_rejected_it(home, own
     assert page.is_file() and rejected["batch_id"] in page.parts
     assert (report.html.parent / summary["data_docs"]).is_file()
     assert f'href="{DAY1.isoformat()}/index.html"' in data_docs_index(home).read_text()
+
+
+def test_schema_drift_shows_per_entity_added_missing_and_retyped_columns(home, own_drops, html_tables):
+    day2 = date(2026, 11, 2)
+    orders, members, cases = get("gov", "hotline_orders"), get("party", "members"), get("city", "cases")
+    land(orders, DAY1, home)
+    for page in (own_drops / "gov" / day2.isoformat()).glob("hotline_orders_page_*.json"):
+        page.write_text(re.sub(r'"receivedTime": (\d+)', r'"receivedTime": "\1"', page.read_text()))
+    members_csv = own_drops / "party" / day2.isoformat() / "members.csv"
+    lines = members_csv.read_bytes().decode("gbk").split("\r\n")
+    members_csv.write_bytes(
+        "\r\n".join([lines[0] + ",备注"] + [line + ",x" if line else line for line in lines[1:]]).encode(
+            "gbk"
+        )
+    )
+    cases_csv = own_drops / "city" / day2.isoformat() / "cases.csv"
+    with open(cases_csv, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    at = rows[0].index("item")
+    with open(cases_csv, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([r[:at] + r[at + 1 :] for r in rows])
+    for contract in (orders, members, cases):
+        land(contract, day2, home)
+
+    report = write_report(day2, home)
+
+    drift = {e["source_entity"]: e["schema_drift"] for e in json.loads(report.json.read_text())["entities"]}
+    assert drift["gov.hotline_orders"] == {
+        "added": [],
+        "missing": [],
+        "type_changes": {"receivedTime": "UBIGINT → VARCHAR"},
+    }
+    assert drift["party.members"] == {"added": ["备注"], "missing": [], "type_changes": {}}
+    assert drift["city.cases"] == {"added": [], "missing": ["item"], "type_changes": {}}
+    assert drift["gov.residents"] == {"added": [], "missing": [], "type_changes": {}}
+
+    by_entity = html_tables(report.html.read_text())[0]
+    column = by_entity[0].index("结构漂移 schema drift")
+    cells = {row[0]: row[column] for row in by_entity[1:]}
+    assert "type changed: receivedTime UBIGINT → VARCHAR" in cells["gov.hotline_orders"]
+    assert "added: 备注" in cells["party.members"] and "missing: item" in cells["city.cases"]
+    assert cells["gov.residents"] == "—"

@@ -50,7 +50,7 @@ def land_entity(contract: Contract, load_date: date, paths: Paths):
             raise
     if contract.system == "city" and os.environ.get(postgres_source.DSN_ENV):
         extracted = postgres_source.extract_city_entity(contract, load_date, paths)
-        landed = land(contract, load_date, paths)
+        landed = land(contract, load_date, paths, source_types=extracted.source_types)
         extracted.advance_watermark(paths)  # only once the batch has landed
         return landed
     return land(contract, load_date, paths)

@@ -3,7 +3,8 @@
 Each city entity is a table named after it, holding the contract's source columns and ``updated_at
 timestamptz``, the time the record last changed. An extract is written into ``drops/city/<date>/`` as the
 file the contract describes (``cases.csv``, ``grids.geojson``, ...), so landing treats it exactly like a
-dropped one. The address is a libpq connection string or URI in ``GRIDFUSION_CITY_DB_DSN``.
+dropped one. The address is a libpq connection string or URI in ``GRIDFUSION_CITY_DB_DSN`` (or a
+SQLAlchemy URL ``postgresql+psycopg://...``); it is read through SQLAlchemy Core with the psycopg 3 driver.
 
 * **Incremental** entities (cases, case steps) are read by watermark: the night for day D reads the rows
   with ``updated_at`` from a lookback (24 h) before the last night's high-water mark up to the end of D
@@ -13,11 +14,17 @@ dropped one. The address is a libpq connection string or URI in ``GRIDFUSION_CIT
   or sync delay of the front-end DB).
 * **Snapshot** entities (grids, grid workers) are read whole: the warehouse takes the newest snapshot as
   the complete list, and only a full read shows a record deleted at the source.
+* **Schema drift**: the table's columns are compared with the contract before reading. Columns the
+  contract does not know are extracted too (landing keeps them in ``_raw`` and reports them); a missing
+  optional column is left out (landing reports it, its values are null); a missing required column fails
+  the extract. The columns' database types go to the manifest, where a change from the last night shows.
 
-Rows are streamed through a server-side cursor in one read-only, repeatable-read transaction. The
-watermark advances (``advance_watermark``) only after the batch has landed. Only the newest extracted
-night is extracted again when rerun; an older night is replayed from the extract kept in its drop folder,
-because the database keeps only each record's latest state.
+Rows are streamed through a server-side cursor (``yield_per``) in one read-only, repeatable-read
+transaction. A connection that drops is retried from the start, a few times with backoff, writing the
+extract afresh; only a complete extract is delivered. The watermark advances (``advance_watermark``) only
+after the batch has landed. Only the newest extracted night is extracted again when rerun; an older night
+is replayed from the extract kept in its drop folder, because the database keeps only each record's
+latest state.
 """
 
 from __future__ import annotations
@@ -36,8 +43,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 import psycopg
-from psycopg import sql
+import sqlalchemy as sa
 from psycopg.conninfo import conninfo_to_dict
+from sqlalchemy import exc
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import NullPool
 
 from ingest.config import SHANGHAI, Paths
 from ingest.connectors import watermark
@@ -48,6 +58,9 @@ DSN_ENV = "GRIDFUSION_CITY_DB_DSN"
 CHANGE_STAMP = "updated_at"  # every table's change-time column
 LOOKBACK = timedelta(hours=24)
 CHUNK_ROWS = 5000
+ATTEMPTS = 3  # a dropped connection is retried this often in all, waiting RETRY_DELAY, then twice that
+RETRY_DELAY = timedelta(seconds=1)
+DRIVER = "postgresql+psycopg"
 ENTITIES = tuple(c.entity for c in for_system("city"))
 
 log = logging.getLogger(__name__)
@@ -79,7 +92,9 @@ class Extracted:
     rows: int = 0
     skipped: int = 0  # rows in the lookback that an earlier night delivered already
     seconds: float = 0.0
+    attempts: int = 0
     replayed: bool = False  # an older night: its kept extract is landed again, nothing read
+    source_types: dict[str, str] = field(default_factory=dict)  # extracted column → its database type
     pending: watermark.Watermark | None = field(default=None, repr=False)
 
     def advance_watermark(self, paths: Paths) -> None:
@@ -88,13 +103,46 @@ class Extracted:
             watermark.save(paths.watermarks, self.pending)
 
 
-def describe(dsn: str) -> str:
-    """The connection string without its password, for messages."""
+def database_url(dsn: str) -> URL:
+    """A SQLAlchemy URL for the psycopg 3 driver from a libpq connection string or URI (or such a URL)."""
+    if "://" in dsn and not dsn.startswith(("postgresql://", "postgres://")):
+        url = make_url(dsn)
+        if url.drivername != DRIVER:
+            raise ValueError(f"the city DB must be PostgreSQL through {DRIVER}, not {url.drivername}")
+        return url
     try:
         parts = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
+    except psycopg.ProgrammingError as err:
+        raise ValueError(f"an unreadable connection string for the city DB: {err}") from None
+    port = parts.pop("port", None)
+    return URL.create(
+        DRIVER,
+        username=parts.pop("user", None),
+        password=parts.pop("password", None),
+        host=parts.pop("host", None),
+        port=int(port) if port and port.isdigit() else None,
+        database=parts.pop("dbname", None),
+        query={k: str(v) for k, v in parts.items()},
+    )
+
+
+def describe(dsn: str) -> str:
+    """The database's address without its password, for messages."""
+    try:
+        url = database_url(dsn)
+    except ValueError:
         return "(an unreadable connection string)"
-    return " ".join(f"{k}={parts[k]}" for k in ("host", "hostaddr", "port", "dbname", "user") if parts.get(k))
+    fields = {"host": url.host, "port": url.port, "dbname": url.database, "user": url.username}
+    return " ".join(f"{k}={v}" for k, v in fields.items() if v)
+
+
+def engine_for(dsn: str) -> sa.Engine:
+    """One connection per extract, never pooled: a night opens a handful, and a retry wants a fresh one."""
+    return sa.create_engine(
+        database_url(dsn),
+        poolclass=NullPool,
+        connect_args={"connect_timeout": 10, "application_name": "gridfusion"},
+    )
 
 
 def extract_city_entity(
@@ -104,6 +152,8 @@ def extract_city_entity(
     dsn: str | None = None,
     lookback: timedelta = LOOKBACK,
     chunk_rows: int = CHUNK_ROWS,
+    attempts: int = ATTEMPTS,
+    retry_delay: timedelta = RETRY_DELAY,
 ) -> Extracted:
     """Extract one city entity for the night of ``load_date`` into ``drops/city/<date>/``.
 
@@ -130,22 +180,45 @@ def extract_city_entity(
         return extracted
 
     previous = watermark.before(paths.watermarks, contract.system, contract.entity, load_date)
+    engine = engine_for(dsn)
     started = time.perf_counter()
     try:
-        with psycopg.connect(dsn, connect_timeout=10, application_name="gridfusion") as con:
-            con.read_only = True
-            con.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            extracted.pending = _stream(con, contract, load_date, previous, lookback, chunk_rows, extracted)
-    except psycopg.OperationalError as err:
-        raise CityDbError(
-            f"city DB ({describe(dsn)}) unreachable while extracting {contract.key} for {load_date}: "
-            f"{_one_line(err)}; nothing was delivered and the watermark was not moved, so a retry loses nothing"
-        ) from err
-    except psycopg.Error as err:
+        while True:
+            extracted.attempts += 1
+            extracted.rows = extracted.skipped = 0
+            try:
+                with engine.connect() as con:
+                    con = con.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+                    extracted.pending = _stream(
+                        con, contract, load_date, previous, lookback, chunk_rows, extracted
+                    )
+                break
+            except exc.DBAPIError as err:
+                if not _connection_lost(err) or extracted.attempts >= attempts:
+                    raise
+                wait = retry_delay.total_seconds() * 2 ** (extracted.attempts - 1)
+                log.warning(
+                    "%s: the city DB connection failed (%s); extracting again in %.0fs, attempt %d of %d",
+                    contract.key,
+                    _one_line(err.orig or err),
+                    wait,
+                    extracted.attempts + 1,
+                    attempts,
+                )
+                time.sleep(wait)
+    except exc.DBAPIError as err:
+        if _connection_lost(err):
+            raise CityDbError(
+                f"city DB ({describe(dsn)}) unreachable while extracting {contract.key} for {load_date}: "
+                f"{_one_line(err.orig or err)} (tried {extracted.attempts} time(s)); nothing was delivered "
+                "and the watermark was not moved, so a retry loses nothing"
+            ) from err
         raise CityDbError(
             f"city DB ({describe(dsn)}), table {table_name(contract)!r}: cannot extract {contract.key} "
-            f"v{contract.version} for {load_date}: {_one_line(err)}"
+            f"v{contract.version} for {load_date}: {_one_line(err.orig or err)}"
         ) from err
+    finally:
+        engine.dispose()
     extracted.seconds = round(time.perf_counter() - started, 3)
     log.info(
         "extracted %s for %s from the city DB: %d rows (%d already delivered left out) in %.2fs, %.0f rows/s → %s",
@@ -160,8 +233,38 @@ def extract_city_entity(
     return extracted
 
 
+def _connection_lost(err: exc.DBAPIError) -> bool:
+    return err.connection_invalidated or isinstance(err, exc.OperationalError)
+
+
+def table_columns(con: Connection, contract: Contract, dsn_text: str = "") -> dict[str, str]:
+    """The table's columns and their database types, in table order."""
+    try:
+        found = sa.inspect(con).get_columns(table_name(contract))
+    except exc.NoSuchTableError:
+        raise CityDbError(
+            f"city DB{dsn_text}: no table {table_name(contract)!r} to extract {contract.key} from"
+        ) from None
+    return {c["name"]: str(c["type"]) for c in found}
+
+
+def columns_to_extract(contract: Contract, present: dict[str, str]) -> list[str]:
+    """The contract's source columns the table has, then those it does not know (schema drift, kept).
+
+    A missing required column fails the extract; a missing optional one is left out for landing to report.
+    """
+    missing = [c.source for c in contract.columns if c.source not in present and c.required]
+    if missing:
+        raise CityDbError(
+            f"city DB table {table_name(contract)!r} lacks column(s) {missing} required by contract "
+            f"{contract.key} v{contract.version}; it has {list(present)}"
+        )
+    known = [c.source for c in contract.columns if c.source in present]
+    return known + [name for name in present if name not in known and name != CHANGE_STAMP]
+
+
 def _stream(
-    con: psycopg.Connection,
+    con: Connection,
     contract: Contract,
     load_date: date,
     previous: watermark.Watermark | None,
@@ -170,7 +273,9 @@ def _stream(
     extracted: Extracted,
 ) -> watermark.Watermark:
     """Write the extract while reading it; returns the watermark to keep once it has landed."""
-    columns = [c.source for c in contract.columns]
+    present = table_columns(con, contract)
+    columns = columns_to_extract(contract, present)
+    extracted.source_types = {name: present[name] for name in columns}
     key_at = [columns.index(contract.column(k).source) for k in contract.primary_key]
     incremental = contract.extract == "incremental"
     high_water = previous.high_water_time() if previous and incremental else None
@@ -179,38 +284,29 @@ def _stream(
     seen = previous.seen_pairs() if previous and incremental else set()
     recent: deque[tuple[datetime, list[str]]] = deque()  # pairs delivered now that the next lookback covers
 
-    conditions = []
+    stamp = sa.column(CHANGE_STAMP)
+    query = sa.select(*map(sa.column, columns), stamp).select_from(sa.table(table_name(contract)))
     if since is not None:
-        conditions.append(sql.SQL("{} >= %(since)s").format(sql.Identifier(CHANGE_STAMP)))
+        query = query.where(stamp >= since)
     if until is not None:
-        conditions.append(sql.SQL("{} < %(until)s").format(sql.Identifier(CHANGE_STAMP)))
-    order = [CHANGE_STAMP] if incremental else []
-    query = sql.SQL("select {columns}, {stamp} from {table}{where} order by {order}").format(
-        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-        stamp=sql.Identifier(CHANGE_STAMP),
-        table=sql.Identifier(table_name(contract)),
-        where=sql.SQL(" where ") + sql.SQL(" and ").join(conditions) if conditions else sql.SQL(""),
-        order=sql.SQL(", ").join(map(sql.Identifier, order + [columns[i] for i in key_at])),
-    )
+        query = query.where(stamp < until)
+    order = [stamp] if incremental else []
+    query = query.order_by(*order, *(sa.column(columns[i]) for i in key_at))
     write = _WRITERS[contract.format]
-    with (
-        con.cursor(name=f"gridfusion_{contract.entity}") as cursor,
-        delivering(extracted.file.parent, extracted.file.name, contract.file_glob) as out,
-    ):
-        cursor.itersize = chunk_rows
-        cursor.execute(query, {"since": since, "until": until})
+    with delivering(extracted.file.parent, extracted.file.name, contract.file_glob) as out:
+        result = con.execution_options(yield_per=chunk_rows).execute(query)
 
         def records():
-            for *values, stamp in cursor:
-                stamped = stamp.astimezone(UTC).isoformat()
+            for *values, changed in result:
+                stamped = changed.astimezone(UTC).isoformat()
                 pair = [str(values[i]) for i in key_at] + [stamped]
                 if incremental and tuple(pair) in seen:
                     extracted.skipped += 1
                     continue
                 extracted.rows += 1
                 if incremental:
-                    recent.append((stamp, pair))
-                    while recent[0][0] < stamp - lookback:
+                    recent.append((changed, pair))
+                    while recent[0][0] < changed - lookback:
                         recent.popleft()
                 yield [_text(value) for value in values]
 
@@ -226,7 +322,7 @@ def _stream(
         entity=contract.entity,
         load_date=load_date.isoformat(),
         high_water=high_water.astimezone(UTC).isoformat() if high_water else None,
-        seen=carried + [pair for stamp, pair in recent if stamp >= keep_from],
+        seen=carried + [pair for changed, pair in recent if changed >= keep_from],
         rows=extracted.rows,
         window=[since.isoformat() if since else None, until.isoformat() if until else None],
     )

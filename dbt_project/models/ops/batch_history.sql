@@ -17,6 +17,8 @@ select
     cast(json ->> 'contract_version' as integer) as contract_version,
     from_json(json -> 'files', '["VARCHAR"]') as files,
     from_json(json -> 'extra_columns', '["VARCHAR"]') as extra_columns,
+    from_json(json -> 'missing_columns', '["VARCHAR"]') as missing_columns,
+    from_json(json -> 'type_changes', '"MAP(VARCHAR, VARCHAR)"') as type_changes,
     nullif(json ->> 'message', '') as message,
     cast(nullif(json ->> 'landed_at', '') as timestamp) as landed_at,
     cast(nullif(json ->> 'validated_at', '') as timestamp) as validated_at,
