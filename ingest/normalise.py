@@ -20,8 +20,8 @@ from stdnum.cn import ric
 from ingest.contracts import Column
 
 # Every character Python's ``str.strip`` and ``\s`` treat as whitespace, for Arrow's string kernels.
-_WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
-_ANY_WHITESPACE = "[" + re.escape(_WHITESPACE) + "]"
+WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+_ANY_WHITESPACE = "[" + re.escape(WHITESPACE) + "]"
 
 
 def _strings(s: pd.Series) -> pa.Array:
@@ -38,7 +38,7 @@ def _nfkc(s: pd.Series) -> pa.Array:
 
 def half_width(s: pd.Series) -> pd.Series:
     """Full-width digits, letters and punctuation to their ASCII forms (NFKC), trimmed."""
-    return _series(pc.utf8_trim(_nfkc(s), characters=_WHITESPACE), s)
+    return _series(pc.utf8_trim(_nfkc(s), characters=WHITESPACE), s)
 
 
 def _blank_to_null(s: pd.Series) -> pd.Series:
