@@ -45,12 +45,15 @@ def _blank_to_null(s: pd.Series) -> pd.Series:
     return s.where(s.notna() & (s != ""), None)
 
 
-_LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
+_LINE_BREAK = f"{_ANY_WHITESPACE}*[\r\n]+{_ANY_WHITESPACE}*"
 
 
 def text(s: pd.Series) -> pd.Series:
     """Half-width and trimmed; stray line breaks inside a quoted field (an Excel cell's Alt+Enter) removed."""
-    return _blank_to_null(half_width(s).str.replace(_LINE_BREAK, "", regex=True))
+    trimmed = pc.utf8_trim(_nfkc(s), characters=WHITESPACE)
+    return _blank_to_null(
+        _series(pc.replace_substring_regex(trimmed, pattern=_LINE_BREAK, replacement=""), s)
+    )
 
 
 _NAME_DOTS = "[•・.．·]"

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from charset_normalizer import from_bytes
 
 from ingest.contracts import Contract
@@ -136,6 +138,16 @@ def _source_text(value) -> str:
     return "" if value is None else str(value)
 
 
+def _source_column(values: list) -> pd.Series:
+    """A JSON field of every record as the source's text (``_source_text``): text and missing values are
+    converted by Arrow in one go; a field that also holds numbers or booleans goes value by value."""
+    try:
+        text = pa.array(values, type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pd.Series([_source_text(v) for v in values], dtype=object)
+    return pd.Series(pc.fill_null(text, "").to_numpy(zero_copy_only=False), dtype=object)
+
+
 def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
     """Paged API responses: ``{"data": {"page": n, "pages": N, "total": T, "records": [...]}}``.
 
@@ -175,8 +187,7 @@ def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
         )
     columns = list(dict.fromkeys(key for record in records for key in record))
     frame = pd.DataFrame(
-        {c: pd.Series([_source_text(r.get(c)) for r in records], dtype=object) for c in columns},
-        index=pd.RangeIndex(len(records)),
+        {c: _source_column([r.get(c) for r in records]) for c in columns}, index=pd.RangeIndex(len(records))
     )
     frame["_source_row"] = rows
     frame["_source_file"] = files
