@@ -236,8 +236,8 @@ def main(
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
-        "memory_method": "psutil RSS of this process and its children, sampled every 20 ms; dbt, DuckDB and "
-        "Great Expectations all run in-process",
+        "memory_method": "psutil RSS of this process and its children (looked up once a second), sampled every "
+        "20 ms; dbt, DuckDB and Great Expectations all run in-process",
         "max_rss_mb": round(lifetime_max_rss() / MIB),
         "generate_seconds": round(generated_s, 1),
         "reference": reference,
