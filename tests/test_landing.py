@@ -6,12 +6,14 @@ import hashlib
 import json
 from datetime import date
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from ingest import manifest
 from ingest.contracts import get
 from ingest.landing import land, partition
+from ingest.parse import raw_records
 from ingest.readers import ExtractError
 
 DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
@@ -127,3 +129,19 @@ def test_a_failed_file_does_not_touch_what_was_already_landed(home, own_drops):
         land(MEMBERS, DAY1, home)
     assert landed.read_bytes() == before
     assert manifest.latest(home.manifest, "party", "members", DAY1).batch_id == good.batch_id
+
+
+def test_raw_record_is_the_json_of_the_source_values_however_awkward():
+    """Built column-wise for speed, the raw record must read back as exactly what the source sent."""
+    sent = {
+        "姓名": ["王\u3000五", 'say "hi"', "back\\slash", "line\nbreak\ttab", "\x01\x1f", "", "😀·"],
+        'odd "key"': ["a", "b", "c", "d", "e", "f", "g"],
+    }
+    raw = pd.DataFrame(sent, dtype=object)
+    records = raw_records(raw, list(sent)).to_pylist()
+    expected = [
+        json.dumps(dict(zip(sent, row, strict=True)), ensure_ascii=False)
+        for row in zip(*sent.values(), strict=True)
+    ]
+    assert records == expected
+    assert [json.loads(r)["姓名"] for r in records] == sent["姓名"]
