@@ -11,7 +11,7 @@ from datetime import date
 from bench.memory import PeakMemory
 from expectations.validate import validate as validate_entity
 from ingest.config import Paths
-from ingest.contracts import CONTRACTS
+from ingest.contracts import CONTRACTS, Contract
 from ingest.references import validation_order
 from warehouse import night
 from warehouse.summary import recorded
@@ -29,6 +29,15 @@ class StageTiming:
 
 
 @dataclass
+class EntityTiming:
+    entity: str
+    rows: int = 0  # source rows landed (0 when the extract was already landed, e.g. an unchanged snapshot)
+    bytes: int = 0  # bytes of the entity's extract files
+    land_seconds: float = 0.0
+    validate_seconds: float = 0.0
+
+
+@dataclass
 class NightTiming:
     load_date: str
     rows: int  # source rows landed this night (duplicated snapshots land nothing)
@@ -37,6 +46,7 @@ class NightTiming:
     dbt_parse_seconds: float = 0.0
     dbt_compile_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    entities: dict[str, EntityTiming] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -52,36 +62,40 @@ def cpu_seconds() -> float:
     return used.user + used.system + used.children_user + used.children_system
 
 
-def raw_bytes(load_date: date, paths: Paths) -> int:
-    return sum(
-        f.stat().st_size
-        for c in CONTRACTS
-        for f in paths.drop_dir(c.system, load_date).glob(c.file_glob)
-        if f.is_file()
-    )
+def extract_bytes(contract: Contract, load_date: date, paths: Paths) -> int:
+    return sum(f.stat().st_size for f in paths.drop_dir(contract.system, load_date).glob(contract.file_glob))
 
 
 def run_night(load_date: date, paths: Paths, memory: PeakMemory) -> NightTiming:
-    timing = NightTiming(load_date.isoformat(), rows=0, raw_bytes=raw_bytes(load_date, paths))
+    entities = {c.key: EntityTiming(c.key, bytes=extract_bytes(c, load_date, paths)) for c in CONTRACTS}
+    timing = NightTiming(
+        load_date.isoformat(),
+        rows=0,
+        raw_bytes=sum(e.bytes for e in entities.values()),
+        entities=entities,
+    )
     state: dict = {}
 
-    def each_entity(step) -> None:
+    def each_entity(step, seconds_field: str) -> None:
         for contract in validation_order():  # a referenced entity first, as the night runs them
+            started = time.perf_counter()
             try:
                 step(contract)
             except Exception as error:  # noqa: BLE001 — as in run_night, one source does not stop the rest
                 timing.errors.append(f"{contract.key}: {error}")
+            setattr(entities[contract.key], seconds_field, time.perf_counter() - started)
 
     def land_one(contract) -> None:
         landed = night.land_entity(contract, load_date, paths)
         if not landed.already_landed:
             timing.rows += landed.batch.rows_read
+            entities[contract.key].rows = landed.batch.rows_read
 
     def land() -> None:
-        each_entity(land_one)
+        each_entity(land_one, "land_seconds")
 
     def validate() -> None:
-        each_entity(lambda contract: validate_entity(contract, load_date, paths))
+        each_entity(lambda contract: validate_entity(contract, load_date, paths), "validate_seconds")
 
     def build() -> None:
         candidate = night.build(load_date, paths)

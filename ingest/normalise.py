@@ -20,8 +20,8 @@ from stdnum.cn import ric
 from ingest.contracts import Column
 
 # Every character Python's ``str.strip`` and ``\s`` treat as whitespace, for Arrow's string kernels.
-_WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
-_ANY_WHITESPACE = "[" + re.escape(_WHITESPACE) + "]"
+WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+_ANY_WHITESPACE = "[" + re.escape(WHITESPACE) + "]"
 
 
 def _strings(s: pd.Series) -> pa.Array:
@@ -38,19 +38,22 @@ def _nfkc(s: pd.Series) -> pa.Array:
 
 def half_width(s: pd.Series) -> pd.Series:
     """Full-width digits, letters and punctuation to their ASCII forms (NFKC), trimmed."""
-    return _series(pc.utf8_trim(_nfkc(s), characters=_WHITESPACE), s)
+    return _series(pc.utf8_trim(_nfkc(s), characters=WHITESPACE), s)
 
 
 def _blank_to_null(s: pd.Series) -> pd.Series:
     return s.where(s.notna() & (s != ""), None)
 
 
-_LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
+_LINE_BREAK = f"{_ANY_WHITESPACE}*[\r\n]+{_ANY_WHITESPACE}*"
 
 
 def text(s: pd.Series) -> pd.Series:
     """Half-width and trimmed; stray line breaks inside a quoted field (an Excel cell's Alt+Enter) removed."""
-    return _blank_to_null(half_width(s).str.replace(_LINE_BREAK, "", regex=True))
+    trimmed = pc.utf8_trim(_nfkc(s), characters=WHITESPACE)
+    return _blank_to_null(
+        _series(pc.replace_substring_regex(trimmed, pattern=_LINE_BREAK, replacement=""), s)
+    )
 
 
 _NAME_DOTS = "[•・.．·]"

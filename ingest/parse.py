@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 
 from ingest import normalise
 from ingest.contracts import Contract
@@ -54,14 +57,32 @@ def parse(raw: pd.DataFrame, contract: Contract, where: str) -> Parsed:
     )
     typed["_source_file"] = raw["_source_file"].astype(str)
     typed["_source_row"] = raw["_source_row"].astype("int64")
-    typed["_raw"] = [
-        json.dumps(dict(zip(present, values, strict=True)), ensure_ascii=False)
-        for values in zip(*(raw[c].tolist() for c in present), strict=True)
-    ]
+    typed["_raw"] = pd.Series(raw_records(raw, present).to_numpy(zero_copy_only=False), index=raw.index)
     schema = contract.arrow_schema()
     lineage_fields = [f for f in schema if f.name in typed.columns]
     table = pa.Table.from_pandas(typed, schema=pa.schema(lineage_fields), preserve_index=False)
     return Parsed(table=table, extra_columns=extra, missing_columns=tuple(c.source for c in missing))
+
+
+def _json_strings(values: pa.Array) -> pa.Array:
+    """Each value as a JSON string literal, as ``json.dumps(value, ensure_ascii=False)`` writes it: the few
+    values with a quote, backslash or control character are escaped by ``json`` itself, the rest are quoted
+    column-wise."""
+    escape = pc.fill_null(pc.match_substring_regex(values, r'[\x00-\x1f"\\]'), False)
+    if pc.any(escape).as_py():
+        escaped = [json.dumps(v, ensure_ascii=False)[1:-1] for v in values.filter(escape).to_pylist()]
+        values = pc.replace_with_mask(values, escape, pa.array(escaped, pa.string()))
+    return pc.fill_null(pc.binary_join_element_wise('"', values, '"', ""), "null")
+
+
+def raw_records(raw: pd.DataFrame, columns: list[str]) -> pa.Array:
+    """Each row's source record as a JSON object in the source's own column names, built column-wise:
+    the same text ``json.dumps(dict(...), ensure_ascii=False)`` writes row by row."""
+    pieces: list = []
+    for n, name in enumerate(columns):
+        pieces.append(("{" if n == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": ")
+        pieces.append(_json_strings(pa.array(raw[name], type=pa.string(), from_pandas=True)))
+    return pc.binary_join_element_wise(*pieces, "}", "")
 
 
 # Types whose reading can fail; a text, name or code value is always kept as sent.
@@ -73,12 +94,22 @@ def unreadable(frame: pd.DataFrame, contract: Contract) -> pd.Series:
     (``不详`` as a date, ``21户`` as a count), comma-joined; null when there are none. Required columns need
     no such list: their not-null rule already catches an unreadable value."""
     columns = [c for c in contract.columns if c.type in READ_TYPES and not c.required]
-    raw = frame["_raw"].map(json.loads)
-    found = pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype=object)
+    if not columns or frame.empty:
+        return pd.Series(None, index=frame.index, dtype=object)
+    sent_values = _raw_values(frame["_raw"], [c.source for c in columns])
+    names = []
     for col in columns:
-        sent = raw.map(lambda record, source=col.source: str(record.get(source) or "").strip() != "").astype(
-            bool
-        )
-        for i in frame.index[sent & frame[col.name].isna()]:
-            found[i].append(col.name)
-    return found.map(lambda names: ",".join(names) or None)
+        sent = pc.not_equal(pc.utf8_trim(sent_values.column(col.source), normalise.WHITESPACE), "")
+        failed = pc.and_(pc.fill_null(sent, False), pa.array(frame[col.name].isna().to_numpy()))
+        names.append(pc.if_else(failed, col.name + ",", ""))
+    joined = pc.utf8_rtrim(pc.binary_join_element_wise(*names, ""), ",")
+    return pd.Series(pc.if_else(pc.equal(joined, ""), None, joined), index=frame.index, dtype=object)
+
+
+def _raw_values(records: pd.Series, sources: list[str]) -> pa.Table:
+    """The named source values of each ``_raw`` record (one JSON object per line for Arrow's reader)."""
+    lines = "\n".join(records.tolist()).encode()
+    schema = pa.schema([(source, pa.string()) for source in sources])
+    options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    table = pa_json.read_json(io.BytesIO(lines), parse_options=options)
+    return table.select(sources)

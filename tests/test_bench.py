@@ -59,3 +59,8 @@ def test_the_bench_loads_every_night_and_writes_its_figures(tmp_path, monkeypatc
     assert figures["nights"][0]["rows"] == figures["reference"]["rows"]
     assert all(n["seconds"] > 0 and n["peak_rss_mb"] > 0 for n in figures["nights"])
     assert {"full_load_vs_reference", "nightly_vs_full_load"} <= set(figures["ratios"])
+    full_load = figures["nights"][0]["entities"]
+    assert [e["entity"] for e in full_load] == [c.key for c in CONTRACTS]
+    assert sum(e["rows"] for e in full_load) == figures["nights"][0]["rows"]
+    assert all(e["land_seconds"] > 0 and e["validate_seconds"] > 0 and e["rows"] > 0 for e in full_load)
+    assert "per entity" in result.output

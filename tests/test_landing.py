@@ -7,12 +7,14 @@ import json
 import re
 from datetime import date
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from ingest import manifest
 from ingest.contracts import get
 from ingest.landing import land, partition
+from ingest.parse import raw_records
 from ingest.readers import ExtractError
 
 DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
@@ -176,3 +178,19 @@ def test_a_json_type_change_since_the_last_batch_is_reported_as_drift(home, own_
     assert second.type_changes == {"receivedTime": "UBIGINT → VARCHAR"}
     table = pq.read_table(partition(home.landing_parquet, orders, DAY2) / f"{second.batch_id}.parquet")
     assert table.column("received_at").null_count == 0  # the text still reads as a time
+
+
+def test_raw_record_is_the_json_of_the_source_values_however_awkward():
+    """Built column-wise for speed, the raw record must read back as exactly what the source sent."""
+    sent = {
+        "姓名": ["王\u3000五", 'say "hi"', "back\\slash", "line\nbreak\ttab", "\x01\x1f", "", "😀·"],
+        'odd "key"': ["a", "b", "c", "d", "e", "f", "g"],
+    }
+    raw = pd.DataFrame(sent, dtype=object)
+    records = raw_records(raw, list(sent)).to_pylist()
+    expected = [
+        json.dumps(dict(zip(sent, row, strict=True)), ensure_ascii=False)
+        for row in zip(*sent.values(), strict=True)
+    ]
+    assert records == expected
+    assert [json.loads(r)["姓名"] for r in records] == sent["姓名"]

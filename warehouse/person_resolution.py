@@ -156,10 +156,10 @@ def cluster(
 ) -> pd.DataFrame:
     """Join records by ID number, then by the scored pairs strongest first, never across two ID numbers;
     then each grid worker still alone to its one namesake resident in ``namesakes`` (worker → resident)."""
-    node = {
-        r.record_id: f"id:{r.full_id}" if pd.notna(r.full_id) else f"rec:{r.record_id}"
-        for r in features.itertuples()
-    }
+    anchors = ("id:" + features["full_id"].astype("string")).fillna(
+        "rec:" + features["record_id"].astype("string")
+    )
+    node = dict(zip(features["record_id"], anchors, strict=True))
     parent = {n: n for n in node.values()}
     id_of = {n: n[3:] if n.startswith("id:") else None for n in parent}
     joined_at: dict[str, float] = {}
