@@ -33,7 +33,7 @@ def _write(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _pages(folder: Path, stem: str, records: Iterator[pa.Array], total: int, page_size: int) -> None:
+def write_pages(folder: Path, stem: str, records: Iterator[pa.Array], total: int, page_size: int) -> None:
     """Paged API responses, ``page_size`` records each, from record chunks that are multiples of a page."""
     pages = max(1, -(-total // page_size))
     page = 0
@@ -196,9 +196,9 @@ def gov(
     changed since ``day_start``."""
     rows = max(1, CHUNK_ROWS // page_size) * page_size
     records = _resident_records(residents, present, rows, advance)
-    _pages(folder, "residents", records, len(present), page_size)
+    write_pages(folder, "residents", records, len(present), page_size)
     changed = _order_records(orders, cutoff, day_start)
-    _pages(folder, "hotline_orders", iter([changed]), len(changed), page_size)
+    write_pages(folder, "hotline_orders", iter([changed]), len(changed), page_size)
     advance(len(orders))
 
 

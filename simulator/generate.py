@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from simulator import cases as case_gen
-from simulator import drops, kpis, party, people, places
+from simulator import drops, kpis, party, people, places, services
 from simulator import quirks as q
 from simulator.presets import PRESETS, Messiness, Preset
 from simulator.progress import Stages
@@ -32,6 +32,7 @@ class World:
     cases: pd.DataFrame
     steps: pd.DataFrame  # by case (``case_index`` is the case's row in ``cases``), then ``step_seq``
     orders: pd.DataFrame
+    services: services.Services | None = None  # resident units, service items and applications
 
     def cutoff(self, day: int) -> np.datetime64:
         """The end of simulated day ``day`` (0-based)."""
@@ -106,7 +107,26 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         cases["dirty_rule"] = np.where(
             q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
         )
-    return World(preset, start, days, grids, persons, orgs, members, residents, workers, cases, steps, orders)
+    with stages.stage("resident units, service items and applications", 1):
+        # their own stream, so the rest of the city stays as it was
+        service_side = services.build(
+            np.random.default_rng([seed, 2]), preset, start, days, communities, residents, mess
+        )
+    return World(
+        preset,
+        start,
+        days,
+        grids,
+        persons,
+        orgs,
+        members,
+        residents,
+        workers,
+        cases,
+        steps,
+        orders,
+        service_side,
+    )
 
 
 def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -> None:
@@ -129,6 +149,7 @@ def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -
             world.preset.page_size,
             advance,
         )
+        services.write_day(world.services, out / "gov" / when, cutoff, day_start, world.preset.page_size)
     changed = (world.steps["occurred_at"] >= day_start) & (world.steps["occurred_at"] < cutoff)
     with stages.stage(f"{when} city", int(world.steps.loc[changed, "case_index"].nunique())) as advance:
         drops.city(

@@ -24,6 +24,9 @@ class Preset:
     history_days: int = 0  # days of cases and orders before the first drop, delivered in it as the full load
     unit_branches_per_community: int = 0  # party branches of resident units, under the community committee
     newcomer_share: float = 0.1  # share of persons who move in during the simulated days, not before
+    units_per_community: int = 3  # resident units (驻区单位) registered in each community
+    service_items: int = 30  # items of the service-item list (a city has a few thousand)
+    service_applications_per_day: int = 20
 
     def scaled(self, fraction: float) -> Preset:
         """The same city at ``fraction`` of its persons, communities (so grids and cases) and 12345 orders."""
@@ -41,12 +44,29 @@ class Preset:
             communities_per_street=max(1, round(communities / (districts * streets))),
             persons=max(100, round(self.persons * fraction)),
             hotline_orders_per_day=max(1, round(self.hotline_orders_per_day * fraction)),
+            service_applications_per_day=max(1, round(self.service_applications_per_day * fraction)),
         )
 
 
 PRESETS: dict[str, Preset] = {
     "tiny": Preset("tiny", ("210202",), 2, 2, 3, 600, 0.12, 0.5, 2.0, 15, 100, 2),
-    "demo": Preset("demo", ("210202", "210203", "210204"), 3, 3, 4, 20_000, 0.08, 0.5, 1.5, 300, 500, 4),
+    "demo": Preset(
+        "demo",
+        ("210202", "210203", "210204"),
+        3,
+        3,
+        4,
+        20_000,
+        0.08,
+        0.5,
+        1.5,
+        300,
+        500,
+        4,
+        units_per_community=8,
+        service_items=200,
+        service_applications_per_day=400,
+    ),
     # Dalian: ~7.5M residents, 544k party members, ~30k party organizations, ~100 streets and towns,
     # ~1,500 communities, thousands of unit grids; a year of cases and 12345 orders before the first drop.
     "city": Preset(
@@ -65,6 +85,9 @@ PRESETS: dict[str, Preset] = {
         history_days=365,
         unit_branches_per_community=15,
         newcomer_share=0.002,
+        units_per_community=20,
+        service_items=3_000,
+        service_applications_per_day=20_000,
     ),
 }
 
@@ -82,3 +105,9 @@ class Messiness:
     worker_work_phone: float = 0.2  # city: grid worker registered with a work phone no other system knows
     bad_id_checksum: float = 0.02  # dirty — party: ID number with a wrong check character
     bad_reported_at: float = 0.02  # dirty — city: a case whose report time cannot be read
+    credit_code_lowercase: float = 0.05  # gov: a unit's credit code typed in lower case
+    duplicate_unit: float = 0.05  # gov: a resident unit registered twice (resolved by its credit code)
+    xlsx_date_as_text: float = 0.2  # gov: the item list's update time typed as text, not a date cell
+    bad_credit_code: float = 0.02  # dirty — gov: a unit's credit code with a wrong check character
+    item_without_promise: float = 0.03  # dirty — gov: a service item whose promised days are blank
+    unknown_channel: float = 0.01  # dirty — gov: an application through a channel the contract lacks
