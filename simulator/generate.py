@@ -275,6 +275,7 @@ def write_truth(world: World, out: Path) -> None:
         world.start,
         world.days,
     ).to_parquet(folder / "kpis_daily.parquet", index=False)
+    service_counts = services.write_truth(world.services, world.start, cutoff, folder)
     summary = {
         "preset": world.preset.name,
         "start": world.start.isoformat(),
@@ -288,6 +289,7 @@ def write_truth(world: World, out: Path) -> None:
             "city.cases": len(reported),
             "gov.hotline_orders": len(orders),
             "city.case_steps": int((world.steps["occurred_at"] < cutoff).sum()),
+            **service_counts,
         },
         "persons": len(persons),
     }

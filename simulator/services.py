@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from simulator import kpis
 from simulator import quirks as q
 from simulator.drops import write_pages
 from simulator.presets import Messiness, Preset
@@ -378,3 +379,23 @@ def write_day(
     write_item_list(folder / "service_items.xlsx", services.items, "大连市便民服务事项清单")
     changed = _application_records(services.applications, cutoff, day_start)
     write_pages(folder, "service_applications", iter([changed]), len(changed), page_size)
+
+
+def write_truth(services: Services, start: date, cutoff: np.datetime64, folder: Path) -> dict[str, int]:
+    """The records as they really are at ``cutoff``, which are dirty and by which rule, and the service KPI
+    computed from them (``kpis.service_daily``); returns the record counts for the summary."""
+    units = services.units.drop(columns=["style"])
+    units.to_parquet(folder / "resident_units.parquet", index=False)
+    items = services.items.drop(columns=["date_as_text"])
+    items.to_parquet(folder / "service_items.parquet", index=False)
+    apps = services.applications
+    apps = apps[apps["submitted_at"] < cutoff].drop(columns=["masked", "style"])
+    for column in ("accepted_at", "completed_at"):
+        apps[column] = apps[column].where(apps[column] < cutoff)
+    apps.to_parquet(folder / "service_applications.parquet", index=False)
+    kpis.service_daily(apps, items).to_parquet(folder / "kpis_service_daily.parquet", index=False)
+    return {
+        "gov.resident_units": len(units),
+        "gov.service_items": len(items),
+        "gov.service_applications": len(apps),
+    }
