@@ -7,8 +7,10 @@ item list as the XLSX export with its merged two-level header.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -324,9 +326,12 @@ def _application_records(apps: pd.DataFrame, cutoff: np.datetime64, day_start: n
     )
 
 
-def write_item_list(path: Path, items: pd.DataFrame, title: str) -> None:
-    """The list as its export looks: a merged title row, a two-level merged header, then one row per item."""
+def write_item_list(path: Path, items: pd.DataFrame, exported: datetime) -> None:
+    """The list as its export looks: a merged title row naming the export time, a two-level merged header,
+    then one row per item. The file's own times are the export time too, so the same export is the same bytes."""
+    title = f"大连市便民服务事项清单（导出时间：{exported:%Y-%m-%d %H:%M}）"
     book = Workbook()
+    book.properties.created = book.properties.modified = exported
     sheet = book.active
     sheet.title = "便民服务事项清单"
     width = sum(max(1, len(leaves)) for _, leaves in ITEM_HEADER)
@@ -361,8 +366,13 @@ def write_item_list(path: Path, items: pd.DataFrame, title: str) -> None:
     )
     for row in rows:
         sheet.append([v.item() if isinstance(v, np.generic) else v for v in row])
+    saved = io.BytesIO()
+    book.save(saved)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            entry.date_time = exported.timetuple()[:6]  # openpyxl stamps each part with the current time
+            target.writestr(entry, source.read(entry.filename))
 
 
 def write_day(
@@ -376,7 +386,8 @@ def write_day(
     units = services.units
     records = _unit_records(units)
     write_pages(folder, "resident_units", iter([records]), len(records), page_size)
-    write_item_list(folder / "service_items.xlsx", services.items, "大连市便民服务事项清单")
+    exported = cutoff.astype("datetime64[s]").item() + timedelta(hours=1)  # exported at 01:00 after the day
+    write_item_list(folder / "service_items.xlsx", services.items, exported)
     changed = _application_records(services.applications, cutoff, day_start)
     write_pages(folder, "service_applications", iter([changed]), len(changed), page_size)
 

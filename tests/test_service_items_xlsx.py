@@ -38,7 +38,7 @@ def _items(n: int) -> pd.DataFrame:
 @pytest.fixture
 def item_list(tmp_path) -> Path:
     path = tmp_path / "service_items.xlsx"
-    write_item_list(path, _items(5), "大连市便民服务事项清单")
+    write_item_list(path, _items(5), datetime(2026, 11, 2, 1))
     return path
 
 
@@ -122,6 +122,12 @@ def test_a_file_named_xlsx_that_is_not_a_workbook_is_refused(tmp_path, data):
     path.write_bytes(data)  # a GBK CSV renamed .xlsx, an empty file, a cut-off ZIP
     with pytest.raises(ExtractError, match=r"service_items\.xlsx: not an XLSX workbook"):
         read_extract([path], ITEMS)
+
+
+def test_the_same_export_is_the_same_bytes(tmp_path, item_list):
+    again = tmp_path / "again.xlsx"
+    write_item_list(again, _items(5), datetime(2026, 11, 2, 1))
+    assert again.read_bytes() == item_list.read_bytes()
 
 
 def test_the_header_the_simulator_writes_is_the_contracts():
