@@ -216,33 +216,33 @@ def _applications(
     completed = np.maximum(completed, accepted + np.timedelta64(60, "s"))
 
     by_unit = rng.random(n) < 0.15
-    settled = residents[residents["arrival_day"] == 0]
-    person = rng.integers(0, len(settled), n)
-    clean_units = units[(units["dirty_rule"] == "")].drop_duplicates("unit_index")
-    unit = rng.integers(0, len(clean_units), n)
-    applicant = settled.iloc[person]
-    company = clean_units.iloc[unit]
-    none = np.full(n, None, dtype=object)
+    settled = np.flatnonzero(residents["arrival_day"].to_numpy() == 0)
+    person = settled[rng.integers(0, len(settled), n)]
+    clean_units = np.flatnonzero((units["dirty_rule"] == "").to_numpy() & ~units["unit_index"].duplicated())
+    unit = clean_units[rng.integers(0, len(clean_units), n)]
     one_visit = items["one_visit"].to_numpy()[item]
+    submitted_day = strings(pc.strftime(pa.array(submitted), "%Y%m%d"))
     applications = pd.DataFrame(
         {
-            "application_no": as_str(
-                concat("BJ", strings(pc.strftime(pa.array(submitted), "%Y%m%d")), padded(np.arange(n), 7))
-            ),
+            "application_no": as_str(concat("BJ", submitted_day, padded(np.arange(n), 7))),
             "item_code": items["item_code"].to_numpy()[item],
             "applicant_type": np.where(by_unit, "单位", "个人"),
-            "person_id": np.where(by_unit, none, applicant["person_id"].to_numpy()),
-            "resident_id": np.where(by_unit, none, applicant["resident_id"].to_numpy()),
-            "id_number": np.where(by_unit, none, applicant["id_number"].to_numpy()),
-            "phone": np.where(by_unit, none, applicant["phone"].to_numpy()),
-            "credit_code": np.where(by_unit, company["credit_code"].to_numpy(), none),
+            **{
+                c: _take(residents[c], person, by_unit)
+                for c in ("person_id", "resident_id", "id_number", "phone")
+            },
+            "credit_code": _take(units["credit_code"], unit, ~by_unit),
             "channel": np.array(CHANNELS)[channel],
             "submitted_at": submitted.astype("datetime64[ms]"),
             "accepted_at": accepted.astype("datetime64[ms]"),
             "completed_at": completed.astype("datetime64[ms]"),
             "visits": np.where(channel == 0, 1 + np.where(one_visit, 0, rng.integers(0, 3, n)), 0),
-            "community_code": np.where(
-                by_unit, company["community_code"].to_numpy(), applicant["community_code"].to_numpy()
+            "community_code": as_str(
+                pick(
+                    by_unit,
+                    strings(units["community_code"]).take(unit),
+                    strings(residents["community_code"]).take(person),
+                )
             ),
         }
     )
@@ -250,6 +250,12 @@ def _applications(
     applications["style"] = rng.integers(0, 4, n)
     applications["dirty_rule"] = np.where(q.exactly(rng, n, mess.unknown_channel), "channel:in_set", "")
     return applications
+
+
+def _take(column: pd.Series, rows: np.ndarray, missing: np.ndarray) -> pd.Series:
+    """``column`` at row positions ``rows`` as Arrow-backed text, null where ``missing``."""
+    values = strings(column).take(pa.array(rows))
+    return as_str(pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), values))
 
 
 def build(
