@@ -273,8 +273,14 @@ CONTRACTS: tuple[Contract, ...] = (
                 "satisfaction",
                 "satisfaction",
                 "text",
-                code_set=("满意", "基本满意", "不满意"),
-                description="回访结果 callback result",
+                code_set=("满意", "基本满意", "不满意", "未回访"),
+                description="回访结果 callback result (未回访: the caller is not called back)",
+            ),
+            C(
+                "callback_at",
+                "callbackTime",
+                "timestamp",
+                description="回访时间 when the caller was called back",
             ),
             C("forwarded_case_no", "gridCaseNo", "code", description="转网格案件编号 grid case it became"),
             C(

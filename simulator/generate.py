@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulator import callbacks, drops, kpis, party, people, places, services
 from simulator import cases as case_gen
-from simulator import drops, kpis, party, people, places, services
 from simulator import quirks as q
 from simulator.presets import PRESETS, Messiness, Preset
 from simulator.progress import Stages
@@ -107,6 +107,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         cases["dirty_rule"] = np.where(
             q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
         )
+        callbacks.add(np.random.default_rng([seed, 3]), orders)  # own stream: the rest stays as it was
     with stages.stage("resident units, service items and applications", 1):
         # their own stream, so the rest of the city stays as it was
         service_side = services.build(

@@ -3,8 +3,8 @@
 Independent of the warehouse: what each KPI should be, from the cases as they really happened, judged at
 ``cutoff`` (the end of the last simulated day). A grid case counts towards a day by its event that day:
 reported (opened), closed (on time, level resolved, reworked, satisfaction called back), its deadline
-passing while still open (overdue). Cases whose report time the source garbles never load, so they are left
-out here too.
+passing while still open (overdue). Satisfaction counts the callers called back by ``cutoff``. Cases whose
+report time the source garbles never load, so they are left out here too.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def daily(
     closed = cases[cases["closed_at"] < cutoff]
     rework_steps = steps[(steps["step"] == "返工") & (steps["occurred_at"] < cutoff)]
     reworked = set(cases_all["case_no"].to_numpy()[rework_steps["case_index"].to_numpy()])
-    answered = orders[orders["completed_at"] < cutoff].set_index("order_no")["satisfaction"]
+    answered = orders[orders["callback_at"] < cutoff].set_index("order_no")["callback_result"]
     satisfaction = closed["hotline_order_no"].map(answered)
     on_time = closed["closed_at"] <= closed["deadline_at"]
     late = cases[~((cases["closed_at"] < cutoff) & (cases["closed_at"] <= cases["deadline_at"]))]

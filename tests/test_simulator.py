@@ -176,7 +176,14 @@ def test_each_changed_order_is_stamped_with_its_latest_event_of_the_drop(drops):
         received = pd.to_datetime(orders["receivedTime"], unit="ms") + pd.Timedelta(hours=8)
         assert (updated >= received.dt.floor("s")).all() and (updated < cutoff).all()
         finished = orders["finishTime"].notna()
-        assert (orders.loc[finished, "finishTime"] == orders.loc[finished, "updateTime"]).all()
+        latest = orders["callbackTime"].fillna(orders["finishTime"])  # a callback comes after completion
+        assert (latest[finished] == orders.loc[finished, "updateTime"]).all()
+        assert orders.loc[~finished, ["satisfaction", "callbackTime"]].isna().all().all()
+        results = orders.loc[finished, "satisfaction"]
+        assert set(results.dropna()) <= {"满意", "基本满意", "不满意", "未回访"}
+        assert (
+            orders.loc[results.eq("未回访").reindex(orders.index, fill_value=False), "callbackTime"].isna()
+        ).all()
         assert set(orders["status"]) <= {"受理", "办理中", "已办结"}
 
 
