@@ -68,6 +68,8 @@ UNKNOWN_CHANNEL = (
     "自助终端"  # a kiosk channel added after the contract was agreed: not a code the contract knows
 )
 STATUSES = ("已提交", "已受理", "已办结")
+EVENTS = ("submitted_at", "accepted_at", "completed_at")  # in the order they happen
+CHUNK_ROWS = 100_000
 
 # The item list's two-level header as the export writes it: a group spans its columns, a lone column spans rows.
 ITEM_HEADER: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -298,11 +300,17 @@ def _unit_records(units: pd.DataFrame) -> pa.Array:
     )
 
 
-def _application_records(apps: pd.DataFrame, cutoff: np.datetime64, day_start: np.datetime64) -> pa.Array:
-    events = np.stack([apps[c].to_numpy() for c in ("submitted_at", "accepted_at", "completed_at")])
+def _changed(apps: pd.DataFrame, cutoff: np.datetime64, day_start: np.datetime64) -> np.ndarray:
+    """Positions of the applications with an event in [``day_start``, ``cutoff``)."""
+    events = np.stack([apps[c].to_numpy() for c in EVENTS])
     happened = events < cutoff
-    changed = happened.any(axis=0) & (happened & (events >= day_start)).any(axis=0)
-    a, events, happened = apps[changed], events[:, changed], happened[:, changed]
+    return np.flatnonzero(happened.any(axis=0) & (happened & (events >= day_start)).any(axis=0))
+
+
+def _application_records(a: pd.DataFrame, cutoff: np.datetime64) -> pa.Array:
+    """The applications ``a`` as the API sends them at ``cutoff``: status and times as far as they happened."""
+    events = np.stack([a[c].to_numpy() for c in EVENTS])
+    happened = events < cutoff
     latest = np.where(happened, events, np.datetime64(0, "ms")).max(axis=0)
     status = np.where(happened[2], STATUSES[2], np.where(happened[1], STATUSES[1], STATUSES[0]))
     null = pa.nulls(len(a), pa.large_string())
@@ -394,8 +402,13 @@ def write_day(
     write_pages(folder, "resident_units", iter([records]), len(records), page_size)
     exported = cutoff.astype("datetime64[s]").item() + timedelta(hours=1)  # exported at 01:00 after the day
     write_item_list(folder / "service_items.xlsx", services.items, exported)
-    changed = _application_records(services.applications, cutoff, day_start)
-    write_pages(folder, "service_applications", iter([changed]), len(changed), page_size)
+    changed = _changed(services.applications, cutoff, day_start)
+    rows = max(1, CHUNK_ROWS // page_size) * page_size  # whole pages per chunk
+    chunks = (
+        _application_records(services.applications.iloc[changed[begin : begin + rows]], cutoff)
+        for begin in range(0, max(len(changed), 1), rows)  # an empty extract is still one page
+    )
+    write_pages(folder, "service_applications", chunks, len(changed), page_size)
 
 
 def write_truth(services: Services, start: date, cutoff: np.datetime64, folder: Path) -> dict[str, int]:
