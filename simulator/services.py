@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.xml.constants import ARC_CORE as CORE_PROPERTIES
+from openpyxl.xml.functions import tostring
 
 from simulator import kpis
 from simulator import quirks as q
@@ -382,11 +384,15 @@ def write_item_list(path: Path, items: pd.DataFrame, exported: datetime) -> None
         sheet.append([v.item() if isinstance(v, np.generic) else v for v in row])
     saved = io.BytesIO()
     book.save(saved)
+    book.properties.modified = exported  # saving stamped it with the current time, as it does each part
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(saved) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for entry in source.infolist():
-            entry.date_time = exported.timetuple()[:6]  # openpyxl stamps each part with the current time
-            target.writestr(entry, source.read(entry.filename))
+            entry.date_time = exported.timetuple()[:6]
+            data = source.read(entry.filename)
+            if entry.filename == CORE_PROPERTIES:
+                data = tostring(book.properties.to_tree())
+            target.writestr(entry, data)
 
 
 def write_day(

@@ -3,6 +3,7 @@ contract's column names, each row numbered as in the spreadsheet, and bad input 
 
 from __future__ import annotations
 
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -128,6 +129,11 @@ def test_the_same_export_is_the_same_bytes(tmp_path, item_list):
     again = tmp_path / "again.xlsx"
     write_item_list(again, _items(5), datetime(2026, 11, 2, 1))
     assert again.read_bytes() == item_list.read_bytes()
+    with zipfile.ZipFile(again) as book:  # stamped with the export time, not the time it was written
+        assert (
+            '<dcterms:modified xsi:type="dcterms:W3CDTF">2026-11-02T01:00:00Z<'
+            in book.read("docProps/core.xml").decode()
+        )
 
 
 def test_the_header_the_simulator_writes_is_the_contracts():
