@@ -66,9 +66,8 @@ _ITEM_SUBJECTS = (
 _ITEM_SUBJECTS += ("生育登记", "新生儿落户", "退休审批", "临时救助", "公租房", "学籍", "社保卡", "营业执照")
 PROMISED_DAYS = np.array([0, 1, 3, 5, 7, 10, 15, 20])
 CHANNELS = ("窗口", "网上", "移动端")
-UNKNOWN_CHANNEL = (
-    "自助终端"  # a kiosk channel added after the contract was agreed: not a code the contract knows
-)
+# A kiosk channel added after the contract was agreed: not a code the contract knows.
+UNKNOWN_CHANNEL = "自助终端"
 STATUSES = ("已提交", "已受理", "已办结")
 EVENTS = ("submitted_at", "accepted_at", "completed_at")  # in the order they happen
 CHUNK_ROWS = 100_000
@@ -102,7 +101,7 @@ def credit_codes(rng: np.random.Generator, prefixes: np.ndarray, divisions: np.n
     check = (31 - (values * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
     alphabet = np.array(list(USCC_ALPHABET))
     chars = alphabet[np.concatenate([values, check[:, None]], axis=1)]
-    return chars.view(f"<U{18}").ravel()
+    return chars.view("<U18").ravel()
 
 
 def wrong_check_character(codes: pd.Series) -> pa.Array:
@@ -116,10 +115,10 @@ def _units(rng: np.random.Generator, preset: Preset, communities: pd.DataFrame, 
     per = preset.units_per_community
     community = communities.loc[communities.index.repeat(per)].reset_index(drop=True)
     n = len(community)
-    kinds = np.array(list(UNIT_TYPES))
-    unit_type = kinds[rng.choice(len(kinds), n, p=_UNIT_TYPE_SHARE)]
-    prefix = np.vectorize(UNIT_TYPES.get)(unit_type) if n else np.array([], str)
-    template = np.array([_UNIT_NAMES[k][i] for k, i in zip(unit_type, rng.integers(0, 5, n), strict=True)])
+    kind = rng.choice(len(UNIT_TYPES), n, p=_UNIT_TYPE_SHARE)
+    unit_type = np.array(list(UNIT_TYPES))[kind]
+    prefix = np.array(list(UNIT_TYPES.values()))[kind]
+    template = np.array([_UNIT_NAMES[k] for k in UNIT_TYPES])[kind, rng.integers(0, 5, n)]
     brand = np.char.add(
         np.array(_BRANDS)[rng.integers(0, len(_BRANDS), n)],
         np.array(_BRANDS)[rng.integers(0, len(_BRANDS), n)],
