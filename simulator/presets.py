@@ -106,6 +106,7 @@ class Messiness:
     bad_id_checksum: float = 0.02  # dirty — party: ID number with a wrong check character
     bad_reported_at: float = 0.02  # dirty — city: a case whose report time cannot be read
     credit_code_lowercase: float = 0.05  # gov: a unit's credit code typed in lower case
+    credit_code_fullwidth: float = 0.05  # gov: a unit's credit code typed with full-width characters
     duplicate_unit: float = 0.05  # gov: a resident unit registered twice (resolved by its credit code)
     xlsx_date_as_text: float = 0.2  # gov: the item list's update time typed as text, not a date cell
     bad_credit_code: float = 0.02  # dirty — gov: a unit's credit code with a wrong check character

@@ -155,7 +155,7 @@ def _units(rng: np.random.Generator, preset: Preset, communities: pd.DataFrame, 
     units["style"] = np.where(
         style < mess.credit_code_lowercase,
         1,
-        np.where(style < mess.credit_code_lowercase + mess.fullwidth_digits, 2, 0),
+        np.where(style < mess.credit_code_lowercase + mess.credit_code_fullwidth, 2, 0),
     )
     return units
 
