@@ -19,6 +19,7 @@ import great_expectations.expectations as gxe
 
 from expectations.checks import (
     ExpectColumnValuesToBeValidCnRic,
+    ExpectColumnValuesToBeValidCnUscc,
     ExpectColumnValuesToBeValidPolygon,
     ExpectMulticolumnValuesToBeInStepOrder,
 )
@@ -38,6 +39,7 @@ def _meta(rule: str, severity: str) -> dict:
 EVENT_ORDER = {
     "city.cases": ("closed_at", "reported_at"),
     "gov.hotline_orders": ("completed_at", "received_at"),
+    "gov.service_applications": ("completed_at", "accepted_at"),
 }
 
 
@@ -107,6 +109,12 @@ def expectations_for(contract: Contract, load_date: date) -> list[gxe.Expectatio
                     column=col.name,
                     allow_masked=col.masked_allowed,
                     meta=_meta(f"{col.name}:valid_id_number", WARNING),
+                )
+            )
+        if col.type == "credit_code":
+            found.append(
+                ExpectColumnValuesToBeValidCnUscc(
+                    column=col.name, meta=_meta(f"{col.name}:valid_credit_code", WARNING)
                 )
             )
         if col.type in READ_TYPES and not col.required:

@@ -16,9 +16,19 @@ import pyarrow as pa
 from ingest import case_catalogue
 
 ColumnType = Literal[
-    "text", "name", "int", "float", "date", "timestamp", "id_number", "phone", "code", "geometry"
+    "text",
+    "name",
+    "int",
+    "float",
+    "date",
+    "timestamp",
+    "id_number",
+    "phone",
+    "code",
+    "credit_code",
+    "geometry",
 ]
-Format = Literal["csv", "json_pages", "geojson"]
+Format = Literal["csv", "json_pages", "geojson", "xlsx"]
 Extract = Literal["snapshot", "incremental"]
 
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -31,6 +41,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "id_number": pa.string(),
     "phone": pa.string(),
     "code": pa.string(),
+    "credit_code": pa.string(),  # unified social credit code (GB 32100)
     "geometry": pa.string(),  # a GeoJSON geometry, as text
 }
 
@@ -50,6 +61,7 @@ DIVISION = (6, 3, 3)  # 统计用区划代码: county + street/town + community/
 GRID = (6, 3, 3, 4)  # unit grid: community code + 4-digit sequence (GB/T 30428.1 style)
 
 CASE_CATEGORIES = case_catalogue.categories()
+YES_NO = ("是", "否")
 
 
 @dataclass(frozen=True)
@@ -403,8 +415,14 @@ CONTRACTS: tuple[Contract, ...] = (
                 "satisfaction",
                 "satisfaction",
                 "text",
-                code_set=("满意", "基本满意", "不满意"),
-                description="回访结果 callback result",
+                code_set=("满意", "基本满意", "不满意", "未回访"),
+                description="回访结果 callback result (未回访: the caller is not called back)",
+            ),
+            C(
+                "callback_at",
+                "callbackTime",
+                "timestamp",
+                description="回访时间 when the caller was called back",
             ),
             C("forwarded_case_no", "gridCaseNo", "code", description="转网格案件编号 grid case it became"),
             C(
@@ -414,6 +432,169 @@ CONTRACTS: tuple[Contract, ...] = (
                 required=True,
                 code_set=("受理", "办理中", "已办结"),
                 description="工单状态 status",
+            ),
+            C("updated_at", "updateTime", "timestamp", required=True, description="更新时间 last change"),
+        ),
+    ),
+    Contract(
+        system="gov",
+        entity="resident_units",
+        version=1,
+        format="json_pages",
+        extract="snapshot",
+        primary_key=("unit_id",),
+        change_time="updated_at",
+        file_glob="resident_units_page_*.json",
+        json_records_path=("data", "records"),
+        description="驻区单位 resident units, full snapshot served as paged JSON; one unit may be registered twice.",
+        columns=(
+            C("unit_id", "unitId", "code", required=True, description="单位登记编号 registration id"),
+            C(
+                "credit_code",
+                "creditCode",
+                "credit_code",
+                required=True,
+                description="统一社会信用代码 unified social credit code (GB 32100)",
+            ),
+            C("unit_name", "unitName", "text", required=True, description="单位名称 unit name"),
+            C(
+                "unit_type",
+                "unitType",
+                "text",
+                required=True,
+                code_set=("机关", "事业单位", "国有企业", "民营企业", "社会组织"),
+                description="单位类型 unit type",
+            ),
+            C(
+                "community_code",
+                "communityCode",
+                "code",
+                segments=DIVISION,
+                required=True,
+                description="所在社区 community",
+            ),
+            C("address", "address", "text", description="单位地址 address"),
+            C("contact_phone", "contactPhone", "phone", description="联系电话 contact phone, E.164"),
+            C("updated_at", "updateTime", "timestamp", required=True, description="更新时间 last change"),
+        ),
+    ),
+    Contract(
+        system="gov",
+        entity="service_items",
+        version=1,
+        format="xlsx",
+        extract="snapshot",
+        primary_key=("item_code",),
+        change_time="updated_at",
+        file_glob="service_items*.xlsx",
+        description="便民服务事项清单 the service-item list, an XLSX export with a title and a merged two-level header.",
+        columns=(
+            C("list_seq", "序号", "int", description="序号 position in the list"),
+            C("item_code", "事项信息/事项编码", "code", required=True, description="事项编码 item code"),
+            C("item_name", "事项信息/事项名称", "text", required=True, description="事项名称 item name"),
+            C("department", "事项信息/实施部门", "text", description="实施部门 department"),
+            C(
+                "promised_working_days",
+                "办理要求/承诺时限(工作日)",
+                "int",
+                required=True,
+                description="承诺时限 promised working days (0: done on the spot)",
+            ),
+            C(
+                "is_online",
+                "办理要求/是否网办",
+                "text",
+                code_set=YES_NO,
+                description="是否网办 can be done online",
+            ),
+            C(
+                "is_one_visit",
+                "办理要求/最多跑一次",
+                "text",
+                code_set=YES_NO,
+                description="最多跑一次 at most one visit",
+            ),
+            C("updated_at", "更新时间", "timestamp", required=True, description="更新时间 last change"),
+        ),
+    ),
+    Contract(
+        system="gov",
+        entity="service_applications",
+        version=1,
+        format="json_pages",
+        extract="incremental",
+        primary_key=("application_no",),
+        change_time="updated_at",
+        file_glob="service_applications_page_*.json",
+        json_records_path=("data", "records"),
+        description="办件 service applications changed since the last extract (paged JSON).",
+        columns=(
+            C("application_no", "applyNo", "code", required=True, description="办件编号 application number"),
+            C(
+                "item_code",
+                "itemCode",
+                "code",
+                required=True,
+                references="gov.service_items.item_code",
+                description="事项编码 service item",
+            ),
+            C(
+                "applicant_type",
+                "applicantType",
+                "text",
+                required=True,
+                code_set=("个人", "单位"),
+                description="申请人类型 person or unit",
+            ),
+            C(
+                "resident_id",
+                "residentId",
+                "code",
+                references="gov.residents.resident_id",
+                description="居民编号 applicant resident",
+            ),
+            C(
+                "id_number",
+                "idCard",
+                "id_number",
+                masked_allowed=True,
+                description="申请人身份证号, often masked (personal data)",
+            ),
+            C("phone", "mobile", "phone", description="申请人手机 mobile, E.164 (personal data)"),
+            C(
+                "credit_code",
+                "creditCode",
+                "credit_code",
+                references="gov.resident_units.credit_code",
+                description="申请单位统一社会信用代码 applicant unit",
+            ),
+            C(
+                "channel",
+                "channel",
+                "text",
+                required=True,
+                code_set=("窗口", "网上", "移动端"),
+                description="申请渠道 window, online, mobile",
+            ),
+            C("submitted_at", "submitTime", "timestamp", required=True, description="申请时间 submitted"),
+            C("accepted_at", "acceptTime", "timestamp", description="受理时间 accepted"),
+            C("completed_at", "finishTime", "timestamp", description="办结时间 completed"),
+            C("visits", "visits", "int", description="跑动次数 visits in person"),
+            C(
+                "status",
+                "status",
+                "text",
+                required=True,
+                code_set=("已提交", "已受理", "已办结"),
+                description="办件状态 status",
+            ),
+            C(
+                "community_code",
+                "communityCode",
+                "code",
+                segments=DIVISION,
+                required=True,
+                description="所属社区 community",
             ),
             C("updated_at", "updateTime", "timestamp", required=True, description="更新时间 last change"),
         ),

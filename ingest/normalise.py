@@ -248,6 +248,6 @@ _BY_TYPE: dict[str, Callable[[pd.Series], pd.Series]] = {
 
 
 def column(col: Column, raw: pd.Series) -> pd.Series:
-    if col.type == "code":
+    if col.type in ("code", "credit_code"):
         return code(raw, col.segments)
     return _BY_TYPE[col.type](raw)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
+from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -16,6 +18,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from charset_normalizer import from_bytes
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 
 from ingest.contracts import Contract
 
@@ -291,6 +296,97 @@ def read_geojson(path: Path, contract: Contract) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype=object)
 
 
+HEADER_SEPARATOR = "/"  # a column under a merged group header: ``办理要求/承诺时限(工作日)``
+
+
+def _cell_text(value) -> str:
+    """A cell as the source's text: a date cell in ISO form, a whole number without ``.0``, empty as ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _flatten(rows: list[tuple[str, ...]]) -> list[str]:
+    """Column names from a header block of ``len(rows)`` rows. A read-only stream does not carry merged
+    ranges: a merged cell is its top-left value and blanks. So a blank above a labelled cell belongs to the
+    group spanning from the left, and a blank below a label is that label spanning down."""
+    width = max(len(r) for r in rows)
+    grid = [list(r) + [""] * (width - len(r)) for r in rows]
+    for level in range(len(grid) - 1):
+        for col in range(1, width):
+            if not grid[level][col] and any(grid[lower][col] for lower in range(level + 1, len(grid))):
+                grid[level][col] = grid[level][col - 1]
+    return [
+        HEADER_SEPARATOR.join(p for p in (grid[lv][col] for lv in range(len(grid))) if p)
+        for col in range(width)
+    ]
+
+
+def read_xlsx(path: Path, contract: Contract) -> pd.DataFrame:
+    """The first sheet of an XLSX export, streamed (openpyxl read-only): rows above the header (a title) are
+    skipped, the header block (one row per level of the contract's ``group/column`` names) is flattened to
+    those names, and each data row keeps its spreadsheet row number as ``_source_row``."""
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as err:
+        raise ExtractError(path, f"not an XLSX workbook ({type(err).__name__}: {err})") from None
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        depth = max(c.source.count(HEADER_SEPARATOR) + 1 for c in contract.columns)
+        tops = {c.source.split(HEADER_SEPARATOR)[0] for c in contract.columns}
+        header_row, header, seen = 0, None, False
+        for number, values in enumerate(rows, start=1):
+            texts = tuple(_cell_text(v) for v in values)
+            seen = seen or any(texts)
+            if len(tops.intersection(texts)) >= min(2, len(tops)):
+                block = [texts] + [tuple(_cell_text(v) for v in next(rows, ())) for _ in range(depth - 1)]
+                header_row, header = number, _flatten(block)
+                break
+        if header is None:
+            rule = "no header row found" if seen else "sheet is empty"
+            raise ExtractError(path, f"{rule}: expected a header with {sorted(tops)}")
+        _check_header(path, contract, header, header_row, depth)
+        wanted = [i for i, name in enumerate(header) if name]
+        body, numbers = [], []
+        for number, values in enumerate(rows, start=header_row + depth):
+            texts = [_cell_text(values[i]) if i < len(values) else "" for i in wanted]
+            if any(texts):
+                body.append(texts)
+                numbers.append(number)
+    finally:
+        book.close()
+    frame = pd.DataFrame(body, columns=[header[i] for i in wanted], dtype=object)
+    frame["_source_row"] = numbers
+    frame["_source_file"] = path.name
+    return frame
+
+
+def _check_header(path: Path, contract: Contract, header: list[str], row: int, depth: int) -> None:
+    found = [h for h in header if h]
+    for col in contract.columns:
+        if col.source not in found:
+            unknown = [h for h in found if h not in {c.source for c in contract.columns}]
+            raise ExtractError(
+                path,
+                f"missing column {col.source!r} required by contract {contract.key} v{contract.version}"
+                + (f"; the header has unknown column(s) {unknown} (renamed?)" if unknown else ""),
+                row=row + depth - 1,
+                column=col.source,
+            )
+    repeated = sorted({h for h in found if found.count(h) > 1})
+    if repeated:
+        column = get_column_letter(header.index(repeated[0]) + 1)
+        raise ExtractError(
+            path, f"column {repeated[0]!r} appears twice in the header", row=row, column=column
+        )
+
+
 def read_extract(paths: list[Path], contract: Contract) -> pd.DataFrame:
     if contract.format == "csv":
         return pd.concat([read_csv(p, contract) for p in paths], ignore_index=True)
@@ -298,4 +394,6 @@ def read_extract(paths: list[Path], contract: Contract) -> pd.DataFrame:
         return read_json_pages(paths, contract)
     if contract.format == "geojson":
         return pd.concat([read_geojson(p, contract) for p in paths], ignore_index=True)
+    if contract.format == "xlsx":
+        return pd.concat([read_xlsx(p, contract) for p in paths], ignore_index=True)
     raise ValueError(f"unknown format {contract.format}")

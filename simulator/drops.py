@@ -33,7 +33,7 @@ def _write(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _pages(folder: Path, stem: str, records: Iterator[pa.Array], total: int, page_size: int) -> None:
+def write_pages(folder: Path, stem: str, records: Iterator[pa.Array], total: int, page_size: int) -> None:
     """Paged API responses, ``page_size`` records each, from record chunks that are multiples of a page."""
     pages = max(1, -(-total // page_size))
     page = 0
@@ -155,11 +155,14 @@ def _order_records(orders: pd.DataFrame, cutoff: np.datetime64, day_start: np.da
     received = orders["received_at"].to_numpy()
     dispatched = received + np.timedelta64(1, "h")
     completed = orders["completed_at"].to_numpy()
-    events = np.stack([received, dispatched, completed])
+    called_back = orders["callback_at"].to_numpy()  # NaT (never) for an order not called back
+    events = np.stack([received, dispatched, completed, called_back])
     happened = events < cutoff
     changed = happened.any(axis=0) & (happened & (events >= day_start)).any(axis=0)
     o, events, happened = orders[changed], events[:, changed], happened[:, changed]
     done = happened[2]
+    # the result once the caller was called back, or 未回访 from completion when they will not be
+    result_known = happened[3] | (done & np.isnat(events[3]))
     forwarded = (o["forwarded_case_no"].to_numpy() != "") & (o["forwarded_at"].to_numpy() < cutoff)
     latest = np.where(happened, events, np.datetime64(0, "ms")).max(axis=0)  # NaT would win a max
     status = np.where(done, "已办结", np.where(happened[1], "办理中", "受理"))
@@ -175,7 +178,8 @@ def _order_records(orders: pd.DataFrame, cutoff: np.datetime64, day_start: np.da
             "handlingUnit": json_string(o["handling_unit"]),
             "deadline": json_string(q.timestamp_text(o["deadline_at"])),
             "finishTime": json_string(pick(done, q.timestamp_text(o["completed_at"]), null)),
-            "satisfaction": json_string(pick(done, o["satisfaction"], null)),
+            "satisfaction": json_string(pick(result_known, o["callback_result"], null)),
+            "callbackTime": json_string(pick(happened[3], q.timestamp_text(o["callback_at"]), null)),
             "gridCaseNo": json_string(pick(forwarded, o["forwarded_case_no"], null)),
             "status": json_string(pa.array(status)),
             "updateTime": json_string(q.timestamp_text(latest)),
@@ -197,9 +201,9 @@ def gov(
     changed since ``day_start``."""
     rows = max(1, CHUNK_ROWS // page_size) * page_size
     records = _resident_records(residents, present, rows, advance)
-    _pages(folder, "residents", records, len(present), page_size)
+    write_pages(folder, "residents", records, len(present), page_size)
     changed = _order_records(orders, cutoff, day_start)
-    _pages(folder, "hotline_orders", iter([changed]), len(changed), page_size)
+    write_pages(folder, "hotline_orders", iter([changed]), len(changed), page_size)
     advance(len(orders))
 
 

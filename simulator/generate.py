@@ -10,8 +10,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulator import (
+    callbacks,
+    drops,
+    kpis,
+    party,
+    party_activity,
+    party_extracts,
+    people,
+    places,
+    services,
+)
 from simulator import cases as case_gen
-from simulator import drops, kpis, party, party_activity, party_extracts, people, places
 from simulator import quirks as q
 from simulator.presets import PRESETS, Messiness, Preset
 from simulator.progress import Stages
@@ -33,6 +43,7 @@ class World:
     steps: pd.DataFrame  # by case (``case_index`` is the case's row in ``cases``), then ``step_seq``
     orders: pd.DataFrame
     party_activity: party_activity.PartyActivity
+    services: services.Services  # resident units, service items and applications
 
     def cutoff(self, day: int) -> np.datetime64:
         """The end of simulated day ``day`` (0-based)."""
@@ -86,7 +97,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     with stages.stage("party transfers, 双报到 and volunteer service", len(members)):
         # their own stream, so the rest of the city is the same with or without them
         activity = party_activity.build(
-            np.random.default_rng([seed, 2]), persons, members, orgs, preset, mess, start, days
+            np.random.default_rng([seed, 4]), persons, members, orgs, preset, mess, start, days
         )
 
     residents = persons.copy(deep=False)  # the same columns (copy on write), and the gov system's own
@@ -121,8 +132,27 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
             q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
         )
         cases["dirty_rule"] = _dangling(reference_rng, cases["dirty_rule"], mess, "grid_code:references")
+        callbacks.add(np.random.default_rng([seed, 3]), orders)  # own stream: the rest stays as it was
+    with stages.stage("resident units, service items and applications", 1):
+        # their own stream, so the rest of the city stays as it was
+        service_side = services.build(
+            np.random.default_rng([seed, 5]), preset, start, days, communities, residents, mess
+        )
     return World(
-        preset, start, days, grids, persons, orgs, members, residents, workers, cases, steps, orders, activity
+        preset,
+        start,
+        days,
+        grids,
+        persons,
+        orgs,
+        members,
+        residents,
+        workers,
+        cases,
+        steps,
+        orders,
+        activity,
+        service_side,
     )
 
 
@@ -160,6 +190,7 @@ def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -
             world.preset.page_size,
             advance,
         )
+        services.write_day(world.services, out / "gov" / when, cutoff, day_start, world.preset.page_size)
     changed = (world.steps["occurred_at"] >= day_start) & (world.steps["occurred_at"] < cutoff)
     with stages.stage(f"{when} city", int(world.steps.loc[changed, "case_index"].nunique())) as advance:
         drops.city(
@@ -300,6 +331,7 @@ def write_truth(world: World, out: Path) -> None:
         world.start,
         world.days,
     ).to_parquet(folder / "kpis_daily.parquet", index=False)
+    service_counts = services.write_truth(world.services, world.start, cutoff, folder)
     summary = {
         "preset": world.preset.name,
         "start": world.start.isoformat(),
@@ -314,6 +346,7 @@ def write_truth(world: World, out: Path) -> None:
             "gov.hotline_orders": len(orders),
             "city.case_steps": int((world.steps["occurred_at"] < cutoff).sum()),
             **party_counts,
+            **service_counts,
         },
         "persons": len(persons),
     }

@@ -3,14 +3,15 @@
 Independent of the warehouse: what each KPI should be, from the cases as they really happened, judged at
 ``cutoff`` (the end of the last simulated day). A grid case counts towards a day by its event that day:
 reported (opened), closed (on time, level resolved, reworked, satisfaction called back), its deadline
-passing while still open (overdue). Cases whose report time the source garbles never load, so they are left
-out here too.
+passing while still open (overdue). Satisfaction counts the callers called back by ``cutoff``. Cases whose
+report time the source garbles never load, so they are left out here too.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 
@@ -36,7 +37,7 @@ def daily(
     closed = cases[cases["closed_at"] < cutoff]
     rework_steps = steps[(steps["step"] == "返工") & (steps["occurred_at"] < cutoff)]
     reworked = set(cases_all["case_no"].to_numpy()[rework_steps["case_index"].to_numpy()])
-    answered = orders[orders["completed_at"] < cutoff].set_index("order_no")["satisfaction"]
+    answered = orders[orders["callback_at"] < cutoff].set_index("order_no")["callback_result"]
     satisfaction = closed["hotline_order_no"].map(answered)
     on_time = closed["closed_at"] <= closed["deadline_at"]
     late = cases[~((cases["closed_at"] < cutoff) & (cases["closed_at"] <= cases["deadline_at"]))]
@@ -160,3 +161,59 @@ def with_party_rates(kpis: pd.DataFrame) -> pd.DataFrame:
         dual_registration_rate=ratio("registered_in_service_members", "in_service_members"),
         community_party_coverage_rate=ratio("communities_with_party_committee", "communities"),
     )
+
+
+def service_daily(applications: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Service applications per community and day, from the applications as they are at the cutoff (times
+    still ahead of it are missing): submitted, completed, completed within the promise, and the rate.
+
+    The deadline is the promised number of working days (numpy's Monday-to-Friday business days) after the
+    acceptance day, the acceptance day itself for a promise of 0. Applications of the kind the source garbles
+    never load; nor do items with no promise, whose applications then count as not within it.
+    """
+    apps = applications[applications["dirty_rule"] == ""]
+    promise = items[items["dirty_rule"] == ""].set_index("item_code")["promised_working_days"]
+    promised = apps["item_code"].map(promise)
+    accepted = apps["accepted_at"].to_numpy().astype("datetime64[D]")
+    known = promised.notna().to_numpy() & ~np.isnat(accepted)
+    deadline = np.full(len(apps), np.datetime64("NaT"), "datetime64[D]")
+    deadline[known] = np.maximum(
+        np.busday_offset(accepted[known], promised[known].astype(int).to_numpy(), roll="backward"),
+        accepted[known],
+    )
+    completed_day = apps["completed_at"].to_numpy().astype("datetime64[D]")
+    within = known & ~np.isnat(completed_day) & (completed_day <= deadline)
+    submitted = pd.DataFrame(
+        {
+            "community_code": apps["community_code"],
+            "date_day": apps["submitted_at"].dt.date,
+            "applications_submitted": 1,
+        }
+    )
+    done = apps["completed_at"].notna().to_numpy()
+    completed = pd.DataFrame(
+        {
+            "community_code": apps["community_code"][done],
+            "date_day": apps["completed_at"][done].dt.date,
+            "applications_completed": 1,
+            "applications_completed_within_promise": within[done].astype(int),
+        }
+    )
+    daily = (
+        pd.concat([submitted, completed])
+        .fillna(0)
+        .groupby(["community_code", "date_day"], as_index=False)
+        .sum()
+        .astype(
+            {
+                c: "int64"
+                for c in (
+                    "applications_submitted",
+                    "applications_completed",
+                    "applications_completed_within_promise",
+                )
+            }
+        )
+    )
+    rate = daily["applications_completed_within_promise"] / daily["applications_completed"]
+    return daily.assign(completed_within_promise_rate=rate.where(daily["applications_completed"] > 0))

@@ -33,6 +33,9 @@ class Preset:
     member_volunteer_share: float = 0.3  # members who serve as volunteers
     resident_volunteer_share: float = 0.02  # adult residents who are not members and serve as volunteers
     volunteer_activities_per_community_day: float = 1.0
+    units_per_community: int = 3  # resident units (驻区单位) registered in each community
+    service_items: int = 30  # items of the service-item list (a city has a few thousand)
+    service_applications_per_day: int = 20
 
     def scaled(self, fraction: float) -> Preset:
         """The same city at ``fraction`` of its persons, communities (so grids and cases) and 12345 orders."""
@@ -50,6 +53,7 @@ class Preset:
             communities_per_street=max(1, round(communities / (districts * streets))),
             persons=max(100, round(self.persons * fraction)),
             hotline_orders_per_day=max(1, round(self.hotline_orders_per_day * fraction)),
+            service_applications_per_day=max(1, round(self.service_applications_per_day * fraction)),
         )
 
 
@@ -72,7 +76,23 @@ PRESETS: dict[str, Preset] = {
         recent_transfer_share=0.3,
         recent_registration_share=0.2,
     ),
-    "demo": Preset("demo", ("210202", "210203", "210204"), 3, 3, 4, 20_000, 0.08, 0.5, 1.5, 300, 500, 4),
+    "demo": Preset(
+        "demo",
+        ("210202", "210203", "210204"),
+        3,
+        3,
+        4,
+        20_000,
+        0.08,
+        0.5,
+        1.5,
+        300,
+        500,
+        4,
+        units_per_community=8,
+        service_items=200,
+        service_applications_per_day=400,
+    ),
     # Dalian: ~7.5M residents, 544k party members, ~30k party organizations, ~100 streets and towns,
     # ~1,500 communities, thousands of unit grids; a year of cases and 12345 orders before the first drop.
     "city": Preset(
@@ -91,6 +111,9 @@ PRESETS: dict[str, Preset] = {
         history_days=365,
         unit_branches_per_community=15,
         newcomer_share=0.002,
+        units_per_community=20,
+        service_items=3_000,
+        service_applications_per_day=20_000,
     ),
 }
 
@@ -116,3 +139,10 @@ class Messiness:
     # dirty — a code that names a record its system does not have: party: a member filed under an unknown
     # organization; city: a case in an unknown grid (both stay unknown, so they are quarantined every night)
     dangling_reference: float = 0.02
+    credit_code_lowercase: float = 0.05  # gov: a unit's credit code typed in lower case
+    credit_code_fullwidth: float = 0.05  # gov: a unit's credit code typed with full-width characters
+    duplicate_unit: float = 0.05  # gov: a resident unit registered twice (resolved by its credit code)
+    xlsx_date_as_text: float = 0.2  # gov: the item list's update time typed as text, not a date cell
+    bad_credit_code: float = 0.02  # dirty — gov: a unit's credit code with a wrong check character
+    item_without_promise: float = 0.03  # dirty — gov: a service item whose promised days are blank
+    unknown_channel: float = 0.01  # dirty — gov: an application through a channel the contract lacks

@@ -22,7 +22,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-ENTITIES = ("residents", "hotline_orders")
+from ingest.contracts import for_system
+
+ENTITIES = tuple(c.entity for c in for_system("gov") if c.format == "json_pages")
 
 PageRef = tuple[str, int]  # (entity, page number)
 

@@ -5,21 +5,43 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from expectations.report import report_for
 from expectations.suites import expectations_for
 from expectations.validate import data_docs_index
 from ingest import manifest
-from ingest.contracts import CONTRACTS, get
+from ingest.contracts import CONTRACTS, Contract, get
 from tests.conftest import START
 
 pytestmark = pytest.mark.usefixtures("nightly_run")
 # How the simulated systems encode their CSV drops, to read the kept raw files independently of ingest.
 CSV_ENCODING = {"party": "gbk", "city": "utf-8-sig"}
+XLSX_FIRST_ROW = 4  # the item list: a title row and two header rows above the data
+
+
+def raw_records(path: Path, contract: Contract) -> dict[int, dict[str, str]]:
+    """A kept or dropped extract file's records by source row, read with the standard library and openpyxl
+    (values as the source's text), not with ingest's readers."""
+    if contract.format == "csv":
+        text = path.read_bytes().decode(CSV_ENCODING[contract.system])
+        return dict(enumerate(csv.DictReader(io.StringIO(text)), start=1))
+    if contract.format == "json_pages":
+        records = json.loads(path.read_bytes())["data"]["records"]
+        as_text = [{k: "" if v is None else str(v) for k, v in r.items()} for r in records]
+        return dict(enumerate(as_text, start=1))
+    sheet = load_workbook(path, read_only=True).active
+    names = [c.source for c in contract.columns]  # the simulated export's columns, in the contract's order
+    rows = sheet.iter_rows(min_row=XLSX_FIRST_ROW, values_only=True)
+    return {
+        number: {n: "" if v is None else str(v) for n, v in zip(names, values, strict=True)}
+        for number, values in enumerate(rows, start=XLSX_FIRST_ROW)
+    }
 
 
 def scalar(con, sql: str):
@@ -64,7 +86,7 @@ def test_strict_mode_waits_for_every_source(broken_source_strict_night):
     assert "strict mode: not building" in log.read_text()
 
 
-def test_row_accounting_holds_for_every_batch(nightly_run, truth):
+def test_row_accounting_holds_for_every_batch(nightly_run, truth, tiny_drops):
     """Rows read = loaded + quarantined per batch, and the quarantined rows are exactly the dirty ones."""
     batches = [b for c in CONTRACTS for b in manifest.batches(nightly_run.paths.manifest, c.system, c.entity)]
     assert {b.status for b in batches} <= {"accepted", "duplicate"}
@@ -78,6 +100,14 @@ def test_row_accounting_holds_for_every_batch(nightly_run, truth):
         present = dirty_members[dirty_members["first_day"] <= (night - START).days]
         assert quarantined[("members", night.isoformat())] == len(present)
     assert len(dirty_members) > 0
+    # every entity with dirty records: each accepted batch quarantined exactly the dirty rows its drop held
+    for b in batches:
+        if b.status == "accepted" and f"{b.system}.{b.entity}" in SERVICE_ENTITIES:
+            night = pd.Timestamp(b.load_date).date()
+            held = dirty_rows_dropped(tiny_drops, truth, night, [f"{b.system}.{b.entity}"])
+            assert b.rows_quarantined == sum(held.values()) > 0 or b.rows_quarantined == 0 == sum(
+                held.values()
+            ), b
 
 
 def test_quarantine_holds_exactly_the_dirty_records_with_their_rule(nightly_run, truth):
@@ -94,6 +124,13 @@ def test_quarantine_holds_exactly_the_dirty_records_with_their_rule(nightly_run,
         == set(dirty_cases["dirty_rule"])
         == {"reported_at:not_null", "grid_code:references"}
     )
+    dirty = dirty_records(truth)
+    for entity in SERVICE_ENTITIES:
+        contract = get(*entity.split("."))
+        key = contract.primary_key[0]
+        found = pd.read_parquet(q / contract.system / contract.entity, columns=[key, "_rules"])
+        assert dict(zip(found[key], found["_rules"], strict=True)) == dirty[entity], entity
+        assert len(dirty[entity]) > 0, entity
 
 
 def test_entity_counts_match_the_truth(warehouse, truth):
@@ -118,6 +155,11 @@ def test_entity_counts_match_the_truth(warehouse, truth):
         dirty_rows = truth.table(entity).query("dirty_rule != ''")
         assert len(dirty_rows) > 0
         assert rows(f"staging.{model}") == counts[f"party.{entity}"] - len(dirty_rows), entity
+    for entity in SERVICE_ENTITIES:
+        clean = counts[entity] - len(dirty_records(truth)[entity])
+        assert rows(f"staging.stg_gov__{entity.split('.')[1]}") == clean, entity
+    units = truth.table("resident_units").query("dirty_rule == ''")
+    assert rows("marts.dim_unit") == units["unit_index"].nunique() < len(units)  # duplicates resolved
 
 
 def test_one_person_per_real_person(warehouse, truth):
@@ -173,6 +215,11 @@ def test_analytics_database_holds_no_clear_personal_data(nightly_run, truth):
     secrets = set(persons["id_number"]) | set(persons["phone"]) | {f"+86{p}" for p in persons["phone"]}
     secrets |= set(persons["full_name"])
     secrets |= set(persons["full_name"] + "|+86" + persons["phone"])  # how a volunteer is keyed in staging
+    secrets |= {
+        f"{i[:6]}********{i[14:]}" for i in persons["id_number"]
+    }  # masked, as residents and applicants
+    units = truth.table("resident_units")
+    secrets |= set(units["contact_phone"]) | set(units["address"])
     with duckdb.connect(str(nightly_run.paths.analytics), read_only=True) as con:
         tables = con.sql("select schema_name, table_name from duckdb_tables()").fetchall()
         assert {t for _, t in tables} == {
@@ -180,6 +227,7 @@ def test_analytics_database_holds_no_clear_personal_data(nightly_run, truth):
             *("fct_case", "fct_case_step", "kpi_grid_daily", "kpi_community_daily", "kpi_street_daily"),
             *("fct_party_membership", "fct_dual_registration", "fct_volunteer_service"),
             *("kpi_party_community_daily", "kpi_party_street_daily"),
+            *("dim_unit", "dim_service_item", "fct_service_application", "kpi_service_community_daily"),
         }
         for schema, table in tables:
             frame = con.sql(f"select * from {schema}.{table}").df()
@@ -207,11 +255,19 @@ def dirty_records(truth) -> dict[str, dict[str, str]]:
             ("volunteer_service", "record_no"),
         )
     }
-    return {
+    found = {
         "party.members": dict(zip(members["record_key"], members["dirty_rule"], strict=True)),
         "city.cases": dict(zip(cases["case_key"], cases["dirty_rule"], strict=True)),
         **party,
     }
+    for entity in SERVICE_ENTITIES:
+        contract = get(*entity.split("."))
+        records = truth.table(contract.entity).query("dirty_rule != ''")
+        found[entity] = dict(zip(records[contract.primary_key[0]], records["dirty_rule"], strict=True))
+    return found
+
+
+SERVICE_ENTITIES = ("gov.resident_units", "gov.service_items", "gov.service_applications")
 
 
 def source_key(entity: str) -> str:
@@ -246,8 +302,8 @@ def test_ops_quarantined_rows_are_exactly_the_dirty_records(warehouse, nightly_r
     for r in rows.itertuples():
         system, entity = r.source_entity.split(".")
         kept = nightly_run.paths.landing_raw / system / entity / f"load_date={r.load_date}" / r.batch_id
-        text = (kept / r.source_file).read_bytes().decode(CSV_ENCODING[system])
-        assert list(csv.DictReader(io.StringIO(text)))[r.source_row - 1] == json.loads(r.raw_record)
+        records = raw_records(kept / r.source_file, get(system, entity))
+        assert records[r.source_row] == json.loads(r.raw_record), r
 
 
 def test_ops_batch_history_matches_the_manifest(warehouse, nightly_run):
@@ -290,14 +346,16 @@ def test_ops_rule_outcomes_hold_every_rule_of_every_validated_batch(warehouse, n
     assert not (outcomes["verdict"] == "fail").any()
 
 
-def dirty_rows_dropped(tiny_drops, truth, night) -> dict[tuple[str, str], int]:
+def dirty_rows_dropped(tiny_drops, truth, night, entities=None) -> dict[tuple[str, str], int]:
     """Per source entity and rule, how many dirty records that night's drop holds, read from the drop itself."""
     counts: dict[tuple[str, str], int] = {}
     for entity, rules in dirty_records(truth).items():
+        if entities is not None and entity not in entities:
+            continue
         contract = get(*entity.split("."))
-        files = (tiny_drops / contract.system / night.isoformat()).glob(contract.file_glob)
-        dropped = pd.concat(pd.read_csv(f, encoding=CSV_ENCODING[contract.system], dtype=str) for f in files)
-        for key in dropped[source_key(entity)]:
+        files = sorted((tiny_drops / contract.system / night.isoformat()).glob(contract.file_glob))
+        keys = [r[source_key(entity)] for f in files for r in raw_records(f, contract).values()]
+        for key in keys:
             if key in rules:
                 counts[(entity, rules[key])] = counts.get((entity, rules[key]), 0) + 1
     return counts
@@ -313,7 +371,10 @@ def test_quality_summary_reports_the_warnings_that_fired(nightly_run, truth, tin
         rules = [(name, r) for name, e in entities.items() for r in e["rules"]]
         assert {r["verdict"] for _, r in rules} == {"pass", "warn"}
         warned = {(name, r["rule"]): r["unexpected_count"] for name, r in rules if r["verdict"] == "warn"}
-        expected = dirty_rows_dropped(tiny_drops, truth, night)
+        validated = [
+            name for name, e in entities.items() if e["status"] == "accepted"
+        ]  # not a repeated snapshot
+        expected = dirty_rows_dropped(tiny_drops, truth, night, validated)
         assert expected and warned == expected, night
         assert summary["verdict"] == "warn"
 

@@ -213,3 +213,68 @@ def test_snapshots_extend_the_published_history(nightly_run, tmp_path):
         )
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         assert con.sql(f"{history} where dbt_valid_to is not null").fetchall() == []
+
+
+def test_service_kpi_mart_equals_the_truth(analytics, truth):
+    """Submitted, completed, completed within promise and the rate per community and day, as the simulator's
+    own applications give them (deadline counted by numpy's business days, see simulator/kpis.py)."""
+    expected = truth.table("kpis_service_daily")
+    columns = list(expected.columns)
+    expected = expected.sort_values(columns[:2], ignore_index=True)
+    actual = mart(analytics, "kpi_service_community_daily", columns)
+    assert (
+        expected["applications_completed"].sum() > expected["applications_completed_within_promise"].sum() > 0
+    )
+    pd.testing.assert_frame_equal(actual, expected, check_dtype=False, rtol=1e-12)
+
+
+def test_dim_unit_is_one_row_per_real_unit_with_a_valid_code(analytics, truth):
+    units = truth.table("resident_units")
+    clean = units[units["dirty_rule"] == ""]
+    loaded = analytics.sql(
+        "select unit_key, unit_type, community_code, registrations from marts.dim_unit"
+    ).df()
+    expected = (
+        clean.groupby("credit_code")
+        .agg(
+            unit_type=("unit_type", "first"),
+            community_code=("community_code", "first"),
+            registrations=("unit_id", "size"),
+        )
+        .reset_index()
+        .rename(columns={"credit_code": "unit_key"})
+    )
+    assert (expected["registrations"] > 1).any()
+    pd.testing.assert_frame_equal(
+        loaded.sort_values("unit_key", ignore_index=True), expected, check_dtype=False
+    )
+
+
+def test_dim_service_item_is_the_list_without_its_unusable_rows(analytics, truth):
+    items = truth.table("service_items").query("dirty_rule == ''")
+    loaded = analytics.sql(
+        "select item_code, promised_working_days, is_online, is_one_visit from marts.dim_service_item"
+    ).df()
+    expected = items[["item_code", "promised_working_days", "online", "one_visit"]].set_axis(
+        loaded.columns, axis=1
+    )
+    pd.testing.assert_frame_equal(
+        loaded.sort_values("item_code", ignore_index=True),
+        expected.sort_values("item_code", ignore_index=True),
+        check_dtype=False,
+    )
+
+
+def test_each_applicant_is_one_person_or_one_unit(analytics, truth):
+    apps = truth.table("service_applications").query("dirty_rule == ''")
+    loaded = analytics.sql(
+        "select application_no, applicant_person_key, applicant_unit_key from marts.fct_service_application"
+    ).df()
+    joined = loaded.merge(apps, on="application_no", how="outer", validate="one_to_one", indicator=True)
+    assert (joined["_merge"] == "both").all()
+    people = joined[joined["applicant_type"] == "个人"]
+    assert people["applicant_person_key"].notna().all() and people["applicant_unit_key"].isna().all()
+    assert people.groupby("applicant_person_key")["person_id"].nunique().max() == 1
+    assert people.groupby("person_id")["applicant_person_key"].nunique().max() == 1
+    units = joined[joined["applicant_type"] == "单位"]
+    assert len(units) and (units["applicant_unit_key"] == units["credit_code"]).all()

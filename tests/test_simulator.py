@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from openpyxl import load_workbook
 from stdnum.cn import ric
 
 from expectations.checks import is_valid_id_number
@@ -146,6 +147,25 @@ def test_truth_matches_the_drops(drops):
     assert len(orders) == counts["gov.hotline_orders"]
     steps = sum(len(_csv(d / "case_steps.csv")) for d in _days(drops, "city"))
     assert steps == counts["city.case_steps"]
+    assert len(_pages(gov, "resident_units")) == counts["gov.resident_units"]
+    items = load_workbook(gov / "service_items.xlsx", read_only=True).active
+    assert items.max_row - 3 == counts["gov.service_items"]  # below a title row and two header rows
+    applications = {r["applyNo"] for d in _days(drops, "gov") for r in _pages(d, "service_applications")}
+    assert len(applications) == counts["gov.service_applications"]
+
+
+def test_each_changed_application_carries_its_events_of_the_drop(drops):
+    for day in _days(drops, "gov"):
+        apps = pd.DataFrame(_pages(day, "service_applications"))
+        cutoff = pd.Timestamp(day.name) + pd.Timedelta(days=1)
+        updated = pd.to_datetime(apps["updateTime"], format="%Y-%m-%d %H:%M:%S")
+        assert (updated < cutoff).all()
+        finished = apps["finishTime"].notna()
+        assert (apps.loc[finished, "finishTime"] == apps.loc[finished, "updateTime"]).all()
+        assert (apps.loc[finished, "status"] == "已办结").all()
+        assert (apps.loc[apps["acceptTime"].isna(), "status"] == "已提交").all()
+        person = apps["applicantType"] == "个人"
+        assert apps.loc[person, "creditCode"].isna().all() and apps.loc[~person, "residentId"].isna().all()
 
 
 def test_each_changed_order_is_stamped_with_its_latest_event_of_the_drop(drops):
@@ -156,7 +176,14 @@ def test_each_changed_order_is_stamped_with_its_latest_event_of_the_drop(drops):
         received = pd.to_datetime(orders["receivedTime"], unit="ms") + pd.Timedelta(hours=8)
         assert (updated >= received.dt.floor("s")).all() and (updated < cutoff).all()
         finished = orders["finishTime"].notna()
-        assert (orders.loc[finished, "finishTime"] == orders.loc[finished, "updateTime"]).all()
+        latest = orders["callbackTime"].fillna(orders["finishTime"])  # a callback comes after completion
+        assert (latest[finished] == orders.loc[finished, "updateTime"]).all()
+        assert orders.loc[~finished, ["satisfaction", "callbackTime"]].isna().all().all()
+        results = orders.loc[finished, "satisfaction"]
+        assert set(results.dropna()) <= {"满意", "基本满意", "不满意", "未回访"}
+        assert (
+            orders.loc[results.eq("未回访").reindex(orders.index, fill_value=False), "callbackTime"].isna()
+        ).all()
         assert set(orders["status"]) <= {"受理", "办理中", "已办结"}
 
 

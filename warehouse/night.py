@@ -41,8 +41,13 @@ def unloaded_entities(load_date: date, paths: Paths) -> list[str]:
 
 
 def land_entity(contract: Contract, load_date: date, paths: Paths):
-    """Land an entity's extract, first fetched from the gov API or the city DB when one is configured."""
-    if contract.system == "gov" and os.environ.get("GRIDFUSION_GOV_API_URL"):
+    """Land an entity's extract, first fetched from the gov API or the city DB when one is configured. The
+    gov system's service-item list is an XLSX export dropped as a file, never served by the API."""
+    if (
+        contract.system == "gov"
+        and contract.format == "json_pages"
+        and os.environ.get("GRIDFUSION_GOV_API_URL")
+    ):
         try:
             fetch_gov_extracts(load_date, entities=[contract.entity], paths=paths)
         except FetchError as error:

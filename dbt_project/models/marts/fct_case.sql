@@ -49,7 +49,8 @@ grid_cases as (
         c.case_closed_at,
         c.case_status as source_status,
         c.resolved_level,
-        o.satisfaction,
+        o.callback_at,
+        o.callback_result,
         coalesce(s.step_count, 0) as step_count,
         coalesce(s.rework_count, 0) as rework_count,
         c.reporter_phone
@@ -80,7 +81,8 @@ hotline_only as (
         order_completed_at as case_closed_at,
         order_status as source_status,
         null as resolved_level,
-        satisfaction,
+        callback_at,
+        callback_result,
         0 as step_count,
         0 as rework_count,
         caller_phone as reporter_phone
@@ -131,8 +133,10 @@ select
     c.resolved_level,
     c.resolved_level = '网格' as is_resolved_at_grid,
     c.resolved_level in ('网格', '社区') as is_resolved_within_community,
-    c.satisfaction,
-    c.satisfaction in ('满意', '基本满意') as is_satisfied,
+    c.callback_at,
+    c.callback_result,
+    nullif(c.callback_result, '未回访') as satisfaction,
+    c.callback_result in ('满意', '基本满意') as is_satisfied,
     c.step_count,
     c.rework_count,
     p.person_key as reporter_person_key
