@@ -22,14 +22,17 @@ def committed_batches(paths: Paths, contract: Contract, load_date: date) -> list
     return standing + readmitted
 
 
-def committed_files(paths: Paths, contract: Contract) -> dict[date, list[Path]]:
-    """Per night with accepted rows, the files of its committed batches."""
+def committed_files(paths: Paths, contract: Contract, quarantined: bool = False) -> dict[date, list[Path]]:
+    """Per night with accepted rows, the files of its committed batches; with ``quarantined`` also the
+    files of their quarantined rows (together: every row the source delivered in them)."""
     found = {}
+    roots = (paths.accepted, paths.quarantine) if quarantined else (paths.accepted,)
     for folder in sorted((paths.accepted / contract.system / contract.entity).glob("load_date=*")):
         day = date.fromisoformat(folder.name.removeprefix("load_date="))
         files = [
-            partition(paths.accepted, contract, day) / f"{b}.parquet"
+            partition(root, contract, day) / f"{b}.parquet"
             for b in committed_batches(paths, contract, day)
+            for root in roots
         ]
         if files := [f for f in files if f.exists()]:
             found[day] = files

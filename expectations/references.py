@@ -1,10 +1,15 @@
 """Referential checks across entities and systems, derived from the contracts' ``Column.references``.
 
-Semantics: a value must exist among the referenced entity's **accepted** keys as of the night being
-validated: for a snapshot entity its latest accepted snapshot on or before that night, for an incremental
-one all its batches accepted so far (so a case may name a grid that was delivered on an earlier night). An
-entity that references itself (an organization's parent) is checked against its own extract as delivered,
-plus, if incremental, what it had accepted before. Null values are left to the not-null rules.
+Semantics: a value must name a record its source system has **delivered** by the night being validated:
+a key of any committed batch of the referenced entity on or before that night, its quarantined rows
+included. A record quarantined for a fault of its own (a member with a wrong ID check character) still
+exists in its system, so the rows naming it are not dangling; and for a snapshot entity every snapshot
+counts, not only the latest, because facts keep naming records that have gone since (a case of a grid
+merged away, a branch of a dissolved organization). An entity that references itself (an organization's
+parent) is also checked against its own extract as delivered. Null values are left to the not-null rules.
+
+The cost grows with the referenced snapshot's history (every night's key column is read); a ledger of the
+keys seen so far, kept per entity, is the way out once that shows in the bench.
 
 The keys are read with DuckDB from the accepted Parquet of the committed batches, never row by row in
 Python. For each referencing column the batch gets a helper column ``_unknown_<column>`` holding the value
@@ -31,16 +36,12 @@ def helper_column(reference: Reference) -> str:
     return f"{HELPER_PREFIX}{reference.column.name}"
 
 
-def accepted_keys(paths: Paths, reference: Reference, as_of: date) -> pd.Series:
-    """The referenced entity's distinct keys in its accepted data as of the night ``as_of``; for a snapshot
-    entity referencing itself none (its own extract is the reference)."""
+def delivered_keys(paths: Paths, reference: Reference, as_of: date) -> pd.Series:
+    """The referenced entity's distinct keys in its committed batches (accepted and quarantined rows) of the
+    nights up to ``as_of``."""
     target = reference.target
-    if target.extract == "snapshot" and reference.is_self:
-        return pd.Series([], dtype=object)
-    nights = {day: files for day, files in committed_files(paths, target).items() if day <= as_of}
-    if target.extract == "snapshot" and nights:
-        nights = dict([max(nights.items())])
-    files = [str(f) for day_files in nights.values() for f in day_files]
+    nights = committed_files(paths, target, quarantined=True)
+    files = [str(f) for day, day_files in nights.items() if day <= as_of for f in day_files]
     if not files:
         return pd.Series([], dtype=object)
     column = reference.target_column
@@ -57,7 +58,7 @@ def unknown_references(
     """Per referencing column of ``contract``, its helper column over ``frame`` (the batch being validated)."""
     helpers = {}
     for reference in references(contract):
-        keys = accepted_keys(paths, reference, load_date)
+        keys = delivered_keys(paths, reference, load_date)
         if reference.is_self:
             keys = pd.concat([keys, frame[reference.target_column]])
         values = frame[reference.column.name]

@@ -114,7 +114,7 @@ def run_suite(
     references_as_of: date | None = None,
 ) -> list[RuleOutcome]:
     """Each rule's outcome on ``frame``, checked with the suite of ``load_date``, its references against the
-    accepted data as of ``references_as_of`` (by default that night too)."""
+    keys delivered by ``references_as_of`` (by default that night too)."""
     with gx_project_lock(paths):
         checkpoint = _checkpoint(contract, load_date, paths)
         # GX hashes every column of the frame it is given; no rule reads the raw record, the largest column.

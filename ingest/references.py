@@ -1,7 +1,7 @@
 """What the contracts' ``Column.references`` imply: which entity must be validated before which.
 
-A column that references ``system.entity.column`` is checked against that entity's accepted keys of the
-night, so the referenced entity is validated first, across systems too (a case's grid comes from the city
+A column that references ``system.entity.column`` is checked against the keys that entity has delivered by
+the night, so the referenced entity is validated first, across systems too (a case's grid comes from the city
 system, a grid branch's from the party system). The order is derived here, once, for the nightly DAG and
 ``gridfusion run-night`` alike; a new entity with a ``references`` gets its place without further wiring.
 """
@@ -49,7 +49,7 @@ def references(contract: Contract) -> tuple[Reference, ...]:
 
 
 def upstream(contract: Contract) -> tuple[str, ...]:
-    """The other entities (``system.entity``) whose accepted keys ``contract``'s rows are checked against."""
+    """The other entities (``system.entity``) whose delivered keys ``contract``'s rows are checked against."""
     return tuple(dict.fromkeys(r.target.key for r in references(contract) if not r.is_self))
 
 
