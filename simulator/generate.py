@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from simulator import cases as case_gen
-from simulator import drops, kpis, party, people, places
+from simulator import council, drops, kpis, lifecycle, party, people, places
 from simulator import quirks as q
 from simulator.presets import PRESETS, Messiness, Preset
 from simulator.progress import Stages
@@ -32,6 +32,12 @@ class World:
     cases: pd.DataFrame
     steps: pd.DataFrame  # by case (``case_index`` is the case's row in ``cases``), then ``step_seq``
     orders: pd.DataFrame
+    meetings: pd.DataFrame  # grid council meetings
+
+    @property
+    def listed_at(self) -> datetime:
+        """The change time the snapshot systems carry for a record that has not changed since the start."""
+        return datetime.combine(self.start, datetime.min.time()) - timedelta(days=30)
 
     def cutoff(self, day: int) -> np.datetime64:
         """The end of simulated day ``day`` (0-based)."""
@@ -46,6 +52,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     rng = np.random.default_rng(seed)
     # Identity quirks draw from their own stream, so turning them up or down leaves the rest of the city as is.
     identity_rng = np.random.default_rng([seed, 1])
+    lifecycle_rng = np.random.default_rng([seed, 2])  # likewise for what happens to records after they exist
     with stages.stage("places", 1):
         streets, communities, grids = places.build(preset)
     with stages.stage("persons", preset.persons):
@@ -98,6 +105,9 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         )
         variant = q.flags(rng, len(workers), mess.grid_code_variant)
         workers["style"] = np.where(variant, rng.integers(1, 3, len(workers)), 0)
+        workers = lifecycle.move_workers(
+            lifecycle_rng, workers, grids, start, days, mess.worker_moved, mess.worker_left
+        )
 
     with stages.stage("cases, steps and 12345 orders", 1):
         cases, steps, orders = case_gen.generate(rng, preset, start, days, grids, persons, workers)
@@ -106,14 +116,20 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         cases["dirty_rule"] = np.where(
             q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
         )
-    return World(preset, start, days, grids, persons, orgs, members, residents, workers, cases, steps, orders)
+        cases, steps = lifecycle.void_cases(lifecycle_rng, cases, steps, mess.voided_case)
+        cases = lifecycle.delay_closures(lifecycle_rng, cases, mess.late_case_closure)
+    with stages.stage("grid council meetings", 1):
+        meetings = council.generate(lifecycle_rng, preset, start, days, grids, mess)
+    return World(
+        preset, start, days, grids, persons, orgs, members, residents, workers, cases, steps, orders, meetings
+    )
 
 
 def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -> None:
     stages = stages or Stages()
     when = (world.start + timedelta(days=day)).isoformat()
     cutoff, day_start = world.cutoff(day), world.day_start(day)
-    updated = datetime.combine(world.start, datetime.min.time()) - timedelta(days=30)
+    updated = world.listed_at
     members = world.members[world.members["arrival_day"] <= day]
     with stages.stage(f"{when} party", len(world.orgs) + len(members)) as advance:
         drops.party(out / "party" / when, world.orgs, members, updated, advance)
@@ -129,19 +145,22 @@ def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -
             world.preset.page_size,
             advance,
         )
-    changed = (world.steps["occurred_at"] >= day_start) & (world.steps["occurred_at"] < cutoff)
+    delivered = lifecycle.step_delivered_at(world.cases, world.steps)
+    changed = (delivered >= day_start) & (delivered < cutoff)
     with stages.stage(f"{when} city", int(world.steps.loc[changed, "case_index"].nunique())) as advance:
         drops.city(
             out / "city" / when,
             world.grids,
-            world.workers,
+            lifecycle.workers_on(world.workers, cutoff, updated),
             world.cases,
             world.steps,
+            delivered,
             cutoff,
             day_start,
             updated,
             advance,
         )
+        council.write(out / "city" / when, world.meetings, cutoff, day_start)
 
 
 def _arrived(frame: pd.DataFrame, day: int) -> pd.DataFrame:
@@ -164,6 +183,7 @@ def write_truth(world: World, out: Path) -> None:
 
     members = _arrived(world.members, last)
     residents = _arrived(world.residents, last)
+    workers = lifecycle.workers_on(world.workers, cutoff, world.listed_at)  # those who have not left
     orders = world.orders[world.orders["received_at"] < cutoff]
     start = np.datetime64(world.start, "D")
     records = pd.concat(
@@ -192,8 +212,8 @@ def write_truth(world: World, out: Path) -> None:
                 {
                     "system": "city",
                     "entity": "grid_workers",
-                    "record_key": world.workers["worker_id"],
-                    "person_id": world.workers["person_id"],
+                    "record_key": workers["worker_id"],
+                    "person_id": workers["person_id"],
                     "dirty_rule": "",
                     "first_day": 0,
                 }
@@ -216,6 +236,8 @@ def write_truth(world: World, out: Path) -> None:
     records.to_parquet(folder / "person_records.parquet", index=False)
 
     reported = world.cases[world.cases["reported_at"] < cutoff]
+    closure_known = lifecycle.closure_delivered_at(reported) < cutoff
+    voided = reported["voided_at"] < cutoff
     forwarded = orders["forwarded_case_no"].ne("") & (orders["forwarded_at"] < cutoff)
     unified = pd.concat(
         [
@@ -225,7 +247,12 @@ def write_truth(world: World, out: Path) -> None:
                     "origin_system": "city",
                     "grid_code": reported["grid_code"],
                     "case_origin": reported["case_origin"],
-                    "closed": reported["closed_at"] < cutoff,
+                    "closed": closure_known,
+                    "closed_at": reported["closed_at"].where(closure_known),
+                    # the day the closure reached the extract: after ``closed_at`` for a late one
+                    "closure_delivered_at": lifecycle.closure_delivered_at(reported),
+                    "is_deleted": voided,
+                    "deleted_at": reported["voided_at"].where(voided),
                     "dirty_rule": reported["dirty_rule"],
                 }
             ),
@@ -236,6 +263,7 @@ def write_truth(world: World, out: Path) -> None:
                     "grid_code": None,
                     "case_origin": "12345",
                     "closed": orders.loc[~forwarded, "completed_at"] < cutoff,
+                    "is_deleted": False,
                     "dirty_rule": "",
                 }
             ),
@@ -244,13 +272,20 @@ def write_truth(world: World, out: Path) -> None:
     )
     unified.to_parquet(folder / "cases.parquet", index=False)
     world.grids.drop(columns=["style"]).to_parquet(folder / "grids.parquet", index=False)
+    assignments = lifecycle.worker_assignments(world.workers, world.listed_at)
+    assignments.to_parquet(folder / "worker_assignments.parquet", index=False)
+    meetings = world.meetings[world.meetings["recorded_at"] < cutoff]
+    meetings.drop(columns=["date_style", "code_style"]).to_parquet(
+        folder / "council_meetings.parquet", index=False
+    )
     kpis.daily(
         world.cases,
         world.steps,
         world.orders,
         world.grids,
-        world.workers,
+        assignments,
         world.orgs,
+        meetings,
         world.start,
         world.days,
     ).to_parquet(folder / "kpis_daily.parquet", index=False)
@@ -263,10 +298,11 @@ def write_truth(world: World, out: Path) -> None:
             "party.members": len(members),
             "gov.residents": len(persons),
             "city.grids": len(world.grids),
-            "city.grid_workers": len(world.workers),
+            "city.grid_workers": len(workers),
             "city.cases": len(reported),
             "gov.hotline_orders": len(orders),
-            "city.case_steps": int((world.steps["occurred_at"] < cutoff).sum()),
+            "city.case_steps": int((lifecycle.step_delivered_at(world.cases, world.steps) < cutoff).sum()),
+            "city.council_meetings": len(meetings),
         },
         "persons": len(persons),
     }

@@ -24,6 +24,7 @@ class Preset:
     history_days: int = 0  # days of cases and orders before the first drop, delivered in it as the full load
     unit_branches_per_community: int = 0  # party branches of resident units, under the community committee
     newcomer_share: float = 0.1  # share of persons who move in during the simulated days, not before
+    council_meetings_per_grid_per_day: float = 0.05  # 网格议事会: about one a grid every three weeks
 
     def scaled(self, fraction: float) -> Preset:
         """The same city at ``fraction`` of its persons, communities (so grids and cases) and 12345 orders."""
@@ -45,7 +46,9 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "tiny": Preset("tiny", ("210202",), 2, 2, 3, 600, 0.12, 0.5, 2.0, 15, 100, 2),
+    "tiny": Preset(
+        "tiny", ("210202",), 2, 2, 3, 600, 0.12, 0.5, 2.0, 15, 100, 2, council_meetings_per_grid_per_day=0.4
+    ),
     "demo": Preset("demo", ("210202", "210203", "210204"), 3, 3, 4, 20_000, 0.08, 0.5, 1.5, 300, 500, 4),
     # Dalian: ~7.5M residents, 544k party members, ~30k party organizations, ~100 streets and towns,
     # ~1,500 communities, thousands of unit grids; a year of cases and 12345 orders before the first drop.
@@ -82,3 +85,9 @@ class Messiness:
     worker_work_phone: float = 0.2  # city: grid worker registered with a work phone no other system knows
     bad_id_checksum: float = 0.02  # dirty — party: ID number with a wrong check character
     bad_reported_at: float = 0.02  # dirty — city: a case whose report time cannot be read
+    late_case_closure: float = 0.05  # city: a case's closure reaches the extract 1-3 days after it happened
+    voided_case: float = 0.02  # city: a case voided (作废) after dispatch, arriving as an ordinary update
+    worker_moved: float = 0.05  # city: a grid worker reassigned to another grid of the community
+    worker_left: float = 0.03  # city: a grid worker who leaves: gone from the next snapshots
+    council_date_style: float = 0.3  # city: a meeting day written 2026/11/3, 2026年11月3日 or 20261103
+    council_no_attendees: float = 0.02  # dirty — city: a council meeting recorded without its attendee count
