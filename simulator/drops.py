@@ -203,9 +203,8 @@ def gov(
     advance(len(orders))
 
 
-def _grids_geojson(grids: pd.DataFrame, updated: datetime) -> bytes:
+def _grids_geojson(grids: pd.DataFrame) -> bytes:
     """Thousands of features, not millions: built as objects so the float text stays ``json.dumps``'s."""
-    stamp = f"{updated:%Y-%m-%d %H:%M:%S}"
     features = [
         {
             "type": "Feature",
@@ -222,7 +221,9 @@ def _grids_geojson(grids: pd.DataFrame, updated: datetime) -> bytes:
             },
             "geometry": json.loads(g.geometry),
         }
-        for g in grids.itertuples()
+        for g, stamp in zip(
+            grids.itertuples(), q.timestamp_text(grids["updated_at"]).to_pylist(), strict=True
+        )
     ]
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode()
 
@@ -236,13 +237,12 @@ def city(
     delivered: np.ndarray,
     cutoff: np.datetime64,
     day_start: np.datetime64,
-    updated: datetime,
     advance: Advance,
 ) -> None:
-    """网格化管理: GeoJSON grids, UTF-8 CSV workers (with BOM, each stamped with their last change), cases and
+    """网格化管理: GeoJSON grids and UTF-8 CSV workers (with BOM), each stamped with its last change; cases and
     steps that reached the extract (``delivered``, per step) since ``day_start``; a voided case is an update
     with status 已作废 and its ``deleted_at``."""
-    _write(folder / "grids.geojson", _grids_geojson(grids, updated))
+    _write(folder / "grids.geojson", _grids_geojson(grids))
     lines = csv_lines(
         [
             workers["worker_id"],

@@ -52,9 +52,11 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     rng = np.random.default_rng(seed)
     # Identity quirks draw from their own stream, so turning them up or down leaves the rest of the city as is.
     identity_rng = np.random.default_rng([seed, 1])
-    lifecycle_rng = np.random.default_rng([seed, 2])  # likewise for what happens to records after they exist
+    # Likewise each kind of change to records after they exist: one kind turned up leaves the others as they are.
+    merges, moves, voids, delays, meetings_rng = (np.random.default_rng([seed, 2, k]) for k in range(5))
     with stages.stage("places", 1):
         streets, communities, grids = places.build(preset)
+        grids = lifecycle.merge_grids(merges, grids, start, days, mess.grid_merged)
     with stages.stage("persons", preset.persons):
         persons = people.build(rng, preset.persons, communities, days, preset.newcomer_share)
     per_community = persons.groupby("community_code").size()
@@ -106,20 +108,22 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         variant = q.flags(rng, len(workers), mess.grid_code_variant)
         workers["style"] = np.where(variant, rng.integers(1, 3, len(workers)), 0)
         workers = lifecycle.move_workers(
-            lifecycle_rng, workers, grids, start, days, mess.worker_moved, mess.worker_left
+            moves, workers, grids, start, days, mess.worker_moved, mess.worker_left
         )
 
     with stages.stage("cases, steps and 12345 orders", 1):
         cases, steps, orders = case_gen.generate(rng, preset, start, days, grids, persons, workers)
+        cases = lifecycle.into_merged_grids(cases, grids, "reported_at")
         variant = q.flags(rng, len(cases), mess.grid_code_variant)
         cases["style"] = np.where(variant, rng.integers(1, 3, len(cases)), 0)
         cases["dirty_rule"] = np.where(
             q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
         )
-        cases, steps = lifecycle.void_cases(lifecycle_rng, cases, steps, mess.voided_case)
-        cases = lifecycle.delay_closures(lifecycle_rng, cases, mess.late_case_closure)
+        cases, steps = lifecycle.void_cases(voids, cases, steps, mess.voided_case)
+        cases = lifecycle.delay_closures(delays, cases, start, days, mess.late_case_closure)
     with stages.stage("grid council meetings", 1):
-        meetings = council.generate(lifecycle_rng, preset, start, days, grids, mess)
+        meetings = council.generate(meetings_rng, preset, start, days, grids, mess)
+        meetings = lifecycle.into_merged_grids(meetings, grids, "recorded_at")
     return World(
         preset, start, days, grids, persons, orgs, members, residents, workers, cases, steps, orders, meetings
     )
@@ -150,14 +154,13 @@ def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -
     with stages.stage(f"{when} city", int(world.steps.loc[changed, "case_index"].nunique())) as advance:
         drops.city(
             out / "city" / when,
-            world.grids,
+            lifecycle.grids_on(world.grids, cutoff, updated),
             lifecycle.workers_on(world.workers, cutoff, updated),
             world.cases,
             world.steps,
             delivered,
             cutoff,
             day_start,
-            updated,
             advance,
         )
         council.write(out / "city" / when, world.meetings, cutoff, day_start)
@@ -297,7 +300,7 @@ def write_truth(world: World, out: Path) -> None:
             "party.organizations": len(world.orgs),
             "party.members": len(members),
             "gov.residents": len(persons),
-            "city.grids": len(world.grids),
+            "city.grids": int((~(world.grids["merged_at"] < cutoff)).sum()),
             "city.grid_workers": len(workers),
             "city.cases": len(reported),
             "gov.hotline_orders": len(orders),

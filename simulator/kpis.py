@@ -6,7 +6,8 @@ reported (opened), closed (on time, level resolved, reworked, satisfaction calle
 passing while still open (overdue). Cases whose report time the source garbles never load, so they are left
 out here too; voided cases count nowhere. A closure counts once it has reached an extract by ``cutoff``, on
 the day it really happened, however late it arrived. Grid workers are those assigned to the grid at the end
-of each day; council meetings count on the day they were held.
+of each day; council meetings count on the day they were held. A grid merged away counts (as a grid, with
+households) until the day of its merge; from then on the grid that took it over has its households.
 """
 
 from __future__ import annotations
@@ -77,12 +78,26 @@ def daily(
         (kpis["cases_opened"] - kpis["cases_closed"]).groupby(kpis["grid_code"]).cumsum()
     )
     places = grids.set_index("grid_code")
+    day_end = pd.to_datetime(kpis["date_day"]) + pd.Timedelta(days=1)
+    exists = ~(kpis["grid_code"].map(places["merged_at"]) < day_end)
     kpis["community_code"] = kpis["grid_code"].map(places["community_code"])
-    kpis["grids"] = 1
-    kpis["grids_with_party_branch"] = kpis["grid_code"].isin(orgs["grid_code"]).astype("int64")
+    kpis["grids"] = exists.astype("int64")
+    kpis["grids_with_party_branch"] = (kpis["grid_code"].isin(orgs["grid_code"]) & exists).astype("int64")
     kpis["grid_workers"] = _workers_per_day(assignments, kpis)
-    kpis["households"] = kpis["grid_code"].map(places["households"]).astype("int64")
+    kpis["households"] = _households_per_day(grids, kpis, exists.to_numpy(), day_end)
     return with_rates(kpis)
+
+
+def _households_per_day(
+    grids: pd.DataFrame, kpis: pd.DataFrame, exists: np.ndarray, day_end: pd.Series
+) -> np.ndarray:
+    """Per KPI row, its grid's households while it exists, with those of a grid it took over once merged."""
+    own = kpis["grid_code"].map(grids.set_index("grid_code")["households"]).to_numpy() * exists
+    merges = grids[grids["merged_into"] != ""]
+    taken = kpis[["grid_code"]].assign(day_end=day_end, row=np.arange(len(kpis)))
+    taken = taken.merge(merges, left_on="grid_code", right_on="merged_into", suffixes=("", "_merged"))
+    taken = taken[taken["merged_at"] < taken["day_end"]]
+    return own + np.bincount(taken["row"], taken["households"], minlength=len(kpis)).astype("int64")
 
 
 def _workers_per_day(assignments: pd.DataFrame, kpis: pd.DataFrame) -> np.ndarray:

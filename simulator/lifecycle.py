@@ -1,13 +1,14 @@
-"""What happens to city records after they are first written: cases voided (作废) or whose closure reaches the
-extract days late, grid workers reassigned to another grid or leaving.
+"""What happens to city records after they are first written: grids merged into a neighbour, cases voided
+(作废) or whose closure reaches the extract days late, grid workers reassigned to another grid or leaving.
 
 Each is drawn a whole column at a time and kept on the world's frames, so the drops show it day by day and the
-truth records it: ``cases.voided_at``, ``cases.closure_delay_days``, ``workers.moved_at`` / ``moved_to`` /
-``left_at``.
+truth records it: ``grids.merged_into`` / ``merged_at``, ``cases.voided_at``, ``cases.closure_delay_days``,
+``workers.moved_at`` / ``moved_to`` / ``left_at``.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import numpy as np
@@ -18,6 +19,64 @@ from simulator.cases import FORWARDED
 
 DAY = np.timedelta64(1, "D")
 CLOSE = "结案"
+
+
+def merge_grids(rng: np.random.Generator, grids: pd.DataFrame, start: date, days: int, rate: float):
+    """Merge a share of the grids into their western neighbour (``merged_into``, ``merged_at``): the last grid
+    of a community of two or more, so the two strips become one rectangle and no merged grid absorbs another."""
+    seq = grids["grid_code"].str[-4:].astype(int).to_numpy()
+    size = grids.groupby("community_code")["grid_code"].transform("size").to_numpy()
+    candidates = np.flatnonzero((seq == size) & (size > 1))
+    chosen = candidates[q.exactly(rng, len(candidates), rate)]
+    merged_into = np.full(len(grids), "", object)
+    merged_into[chosen] = (
+        grids["community_code"].to_numpy()[chosen]
+        + pd.Series(seq[chosen] - 1).map("{:04d}".format).to_numpy()
+    )
+    merged_at = np.full(len(grids), np.datetime64("NaT"), "datetime64[ms]")
+    merged_at[chosen] = _times_on(rng, start, days, len(chosen))
+    return grids.assign(merged_into=merged_into, merged_at=merged_at)
+
+
+def into_merged_grids(frame: pd.DataFrame, grids: pd.DataFrame, when: str) -> pd.DataFrame:
+    """Records (cases, meetings) of a grid from the time it is merged away (``when``) go to the grid that took
+    it over."""
+    merged = grids[grids["merged_into"] != ""].set_index("grid_code")
+    if merged.empty:
+        return frame
+    moved = (frame[when] >= frame["grid_code"].map(merged["merged_at"])).to_numpy()
+    frame = frame.copy()
+    frame.loc[moved, "grid_code"] = frame.loc[moved, "grid_code"].map(merged["merged_into"])
+    return frame
+
+
+def grids_on(grids: pd.DataFrame, cutoff: np.datetime64, listed_at: datetime) -> pd.DataFrame:
+    """The grid snapshot as of ``cutoff``: a grid merged away is gone, the grid that took it over covers both
+    strips with both grids' households and population, stamped with the merge; the rest with ``listed_at``."""
+    merged = grids["merged_at"].to_numpy() < cutoff
+    gone = grids[merged].set_index("merged_into")
+    present = grids[~merged].assign(updated_at=np.datetime64(listed_at, "ms"))
+    grown = present["grid_code"].isin(gone.index).to_numpy()
+    if not grown.any():
+        return present
+    present = present.copy()
+    took = gone.loc[present.loc[grown, "grid_code"]]
+    for column in ("households", "population", "area_m2"):
+        present.loc[grown, column] = present.loc[grown, column].to_numpy() + took[column].to_numpy()
+    present.loc[grown, "updated_at"] = took["merged_at"].to_numpy()
+    present.loc[grown, "geometry"] = [
+        _joined_strips(west, east)
+        for west, east in zip(present.loc[grown, "geometry"], took["geometry"], strict=True)
+    ]
+    return present
+
+
+def _joined_strips(west: str, east: str) -> str:
+    """The rectangle of two neighbouring strips, the western one's ring extended to the eastern one's edge."""
+    ring = json.loads(west)["coordinates"][0]
+    east_x = json.loads(east)["coordinates"][0][1][0]
+    ring[1][0] = ring[2][0] = east_x
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
 
 
 def void_cases(rng: np.random.Generator, cases: pd.DataFrame, steps: pd.DataFrame, rate: float):
@@ -38,14 +97,21 @@ def void_cases(rng: np.random.Generator, cases: pd.DataFrame, steps: pd.DataFram
     return cases, steps[kept].reset_index(drop=True)
 
 
-def delay_closures(rng: np.random.Generator, cases: pd.DataFrame, rate: float) -> pd.DataFrame:
-    """A share of the cases that are not voided reach the extract with their closure 1-3 days after it
-    happened (``closure_delay_days``); the row then carries the old closure time and a new change time."""
-    eligible = np.flatnonzero(cases["voided_at"].isna().to_numpy())
-    delay = np.zeros(len(cases), np.int8)
+def delay_closures(
+    rng: np.random.Generator, cases: pd.DataFrame, start: date, days: int, rate: float
+) -> pd.DataFrame:
+    """Of the closures the simulated days' drops carry, a share reach them 1-3 days after they happened
+    (``closure_delay_days``): the row then carries the old closure time and a new change time. (A closure
+    before the first day arrives in its full load anyway.)"""
+    first = np.datetime64(start, "ms")
+    closed = cases["closed_at"].to_numpy()
+    delay = rng.integers(1, 4, len(cases)).astype(np.int8)
+    arrives = closed + delay.astype("timedelta64[D]")
+    eligible = np.flatnonzero((closed >= first) & (arrives < first + days * DAY))
+    late = np.zeros(len(cases), np.int8)
     chosen = eligible[q.exactly(rng, len(eligible), rate)]
-    delay[chosen] = rng.integers(1, 4, len(chosen))
-    return cases.assign(closure_delay_days=delay)
+    late[chosen] = delay[chosen]
+    return cases.assign(closure_delay_days=late)
 
 
 def step_delivered_at(cases: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
@@ -76,7 +142,8 @@ def move_workers(
     left_rate: float,
 ) -> pd.DataFrame:
     """Reassign a share of the workers to another grid of their community (``moved_at``, ``moved_to``), and
-    let another share leave (``left_at``); no worker does both."""
+    let another share leave (``left_at``); no worker does both. The workers of a merged grid move to the grid
+    that took it over; communities with a merge see no other move."""
     ordered = grids.sort_values("grid_code", ignore_index=True)
     position = pd.Series(ordered.groupby("community_code").cumcount().to_numpy(), index=ordered["grid_code"])
     community = ordered.set_index("grid_code")["community_code"]
@@ -86,9 +153,12 @@ def move_workers(
     own = workers["grid_code"]
     grids_here = own.map(community).map(size).to_numpy()
     n = len(workers)
-    movable = np.flatnonzero(grids_here > 1)
+    merges = grids[grids["merged_into"] != ""].set_index("grid_code")
+    merging = own.isin(merges.index).to_numpy()  # their grid is merged away: they move with it
+    settled = ~own.map(community).isin(merges["community_code"]).to_numpy()
+    movable = np.flatnonzero((grids_here > 1) & settled)
     moving = movable[q.exactly(rng, len(movable), moved_rate)]
-    staying = np.setdiff1d(np.arange(n), moving)
+    staying = np.setdiff1d(np.flatnonzero(~merging), moving)
     leaving = staying[q.exactly(rng, len(staying), left_rate)]
 
     step = 1 + (rng.random(len(moving)) * (grids_here[moving] - 1)).astype(np.int64)
@@ -100,6 +170,9 @@ def move_workers(
     moved_at, left_at = never.copy(), never.copy()
     moved_at[moving] = _times_on(rng, start, days, len(moving))
     left_at[leaving] = _times_on(rng, start, days, len(leaving))
+    if merging.any():
+        moved_to[merging] = own[merging].map(merges["merged_into"]).to_numpy()
+        moved_at[merging] = own[merging].map(merges["merged_at"]).to_numpy()
     return workers.assign(moved_at=moved_at, moved_to=moved_to, left_at=left_at)
 
 

@@ -85,7 +85,8 @@ class Messiness:
     worker_work_phone: float = 0.2  # city: grid worker registered with a work phone no other system knows
     bad_id_checksum: float = 0.02  # dirty — party: ID number with a wrong check character
     bad_reported_at: float = 0.02  # dirty — city: a case whose report time cannot be read
-    late_case_closure: float = 0.05  # city: a case's closure reaches the extract 1-3 days after it happened
+    grid_merged: float = 0.03  # city: a grid merged into its neighbour, gone from the next snapshots
+    late_case_closure: float = 0.05  # city: a closure reaching the extract 1-3 days after it happened
     voided_case: float = 0.02  # city: a case voided (作废) after dispatch, arriving as an ordinary update
     worker_moved: float = 0.05  # city: a grid worker reassigned to another grid of the community
     worker_left: float = 0.03  # city: a grid worker who leaves: gone from the next snapshots

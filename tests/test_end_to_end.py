@@ -90,6 +90,10 @@ def test_quarantine_holds_exactly_the_dirty_records_with_their_rule(nightly_run,
     dirty_cases = truth.table("cases").query("dirty_rule != ''")
     assert set(cases["case_no"]) == set(dirty_cases["case_key"])
     assert set(cases["_rules"]) == {"reported_at:not_null"}
+    meetings = pd.read_parquet(q / "city" / "council_meetings", columns=["meeting_id", "_rules"])
+    dirty_meetings = truth.table("council_meetings").query("dirty_rule != ''")
+    assert len(dirty_meetings) and set(meetings["meeting_id"]) == set(dirty_meetings["meeting_id"])
+    assert set(meetings["_rules"]) == {"attendees:not_null"}
 
 
 def test_entity_counts_match_the_truth(warehouse, truth):
@@ -103,7 +107,8 @@ def test_entity_counts_match_the_truth(warehouse, truth):
     assert rows("staging.stg_party__members") == counts["party.members"] - dirty.get("members", 0)
     assert rows("staging.stg_gov__residents") == counts["gov.residents"]
     assert rows("staging.stg_gov__hotline_orders") == counts["gov.hotline_orders"]
-    assert rows("marts.dim_grid") == counts["city.grids"]
+    assert rows("marts.dim_grid where is_current") == counts["city.grids"]
+    assert rows("marts.dim_grid") == len(truth.table("grids"))  # a grid merged away stays, flagged
     assert rows("staging.stg_city__grid_workers") == counts["city.grid_workers"]
     assert rows("marts.dim_organization") == counts["party.organizations"]
 
@@ -165,6 +170,7 @@ def test_analytics_database_holds_no_clear_personal_data(nightly_run, truth):
         assert {t for _, t in tables} == {
             *("dim_grid", "dim_organization", "dim_person", "dim_date", "dim_case_category"),
             *("fct_case", "fct_case_step", "kpi_grid_daily", "kpi_community_daily", "kpi_street_daily"),
+            *("fct_grid_worker_assignment", "fct_council_meeting"),
         }
         for schema, table in tables:
             frame = con.sql(f"select * from {schema}.{table}").df()
@@ -181,9 +187,11 @@ def dirty_records(truth) -> dict[str, dict[str, str]]:
     """Per source entity, the key of each dirty record and the rule that must catch it, from the truth."""
     members = truth.table("person_records").query("entity == 'members' and dirty_rule != ''")
     cases = truth.table("cases").query("dirty_rule != ''")
+    meetings = truth.table("council_meetings").query("dirty_rule != ''")
     return {
         "party.members": dict(zip(members["record_key"], members["dirty_rule"], strict=True)),
         "city.cases": dict(zip(cases["case_key"], cases["dirty_rule"], strict=True)),
+        "city.council_meetings": dict(zip(meetings["meeting_id"], meetings["dirty_rule"], strict=True)),
     }
 
 

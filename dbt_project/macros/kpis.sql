@@ -3,7 +3,7 @@
   that day: reported (opened), closed (closed, on time, level resolved, rework, satisfaction), its deadline
   passing while still open (overdue); a voided (作废) case counts nowhere. A closure that reached the
   warehouse days late still counts on the day it happened. Worker load divides by the workers assigned to the
-  grid at the end of the day. Rates divide additive counts, so a community's or street's rate is computed
+  grid at the end of the day; a grid counts, with its households, on the days it exists. Rates divide additive counts, so a community's or street's rate is computed
   from its grids' summed counts, never averaged.
 -#}
 
@@ -53,6 +53,16 @@
     select grid_code, held_on as date_day, count(*) as council_meetings
     from {{ meetings }}
     group by all
+{%- endmacro %}
+
+{#- Per grid and day in ``days`` that the grid exists at the end of, its households then (int_grid_versions
+    rows): a grid merged away drops out, the grid that took it over counts both grids' households. -#}
+{% macro grids_on_day(versions, days) -%}
+    select v.grid_code, d.date_day, v.households
+    from {{ days }} as d
+    inner join {{ versions }} as v
+        on v.valid_from < d.date_day + interval 1 day
+        and coalesce(v.valid_until > d.date_day + interval 1 day, true)
 {%- endmacro %}
 
 {#- Per grid and day in ``days``, the grid workers whose assignment (fct_grid_worker_assignment rows) covers

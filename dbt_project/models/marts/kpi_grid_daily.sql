@@ -31,6 +31,10 @@ meetings as (
     {{ council_meeting_events(ref('fct_council_meeting')) }}
 ),
 
+existing as (
+    {{ grids_on_day(ref('int_grid_versions'), 'days') }}
+),
+
 workers as (
     {{ grid_workers_on_day(ref('fct_grid_worker_assignment'), 'days') }}
 ),
@@ -53,10 +57,10 @@ grid_days as (
                           'satisfaction_responses', 'satisfied_responses'] -%}
         coalesce(e.{{ column }}, 0)::bigint as {{ column }},
         {% endfor -%}
-        1::bigint as grids,
-        (b.grid_code is not null)::bigint as grids_with_party_branch,
+        (x.grid_code is not null)::bigint as grids,
+        (x.grid_code is not null and b.grid_code is not null)::bigint as grids_with_party_branch,
         coalesce(w.grid_workers, 0)::bigint as grid_workers,
-        g.households::bigint as households,
+        coalesce(x.households, 0)::bigint as households,
         coalesce(m.council_meetings, 0)::bigint as council_meetings
     from {{ ref('dim_grid') }} as g
     cross join days as d
@@ -64,6 +68,8 @@ grid_days as (
         on g.grid_code = e.grid_code and d.date_day = e.date_day
     left join party_branches as b
         on g.grid_code = b.grid_code
+    left join existing as x
+        on g.grid_code = x.grid_code and d.date_day = x.date_day
     left join workers as w
         on g.grid_code = w.grid_code and d.date_day = w.date_day
     left join meetings as m
