@@ -55,7 +55,7 @@ grid_cases as (
         coalesce(s.rework_count, 0) as rework_count,
         c.reporter_phone
     from {{ ref('stg_city__cases') }} as c
-    left join {{ ref('stg_city__grids') }} as g on c.grid_code = g.grid_code
+    left join {{ ref('dim_grid') }} as g on c.grid_code = g.grid_code  -- merged-away grids included
     left join steps as s on c.case_no = s.case_no
     left join {{ ref('stg_gov__hotline_orders') }} as o on c.hotline_order_no = o.order_no
 ),
