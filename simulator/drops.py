@@ -20,6 +20,7 @@ from simulator.cases import STEP_STATUS
 from simulator.text import concat, csv_lines, joined, json_number, json_records, json_string, pick, write_csv
 
 CHUNK_ROWS = 250_000
+VOIDED = "已作废"
 Advance = Callable[[int], None]
 
 
@@ -207,9 +208,8 @@ def gov(
     advance(len(orders))
 
 
-def _grids_geojson(grids: pd.DataFrame, updated: datetime) -> bytes:
+def _grids_geojson(grids: pd.DataFrame) -> bytes:
     """Thousands of features, not millions: built as objects so the float text stays ``json.dumps``'s."""
-    stamp = f"{updated:%Y-%m-%d %H:%M:%S}"
     features = [
         {
             "type": "Feature",
@@ -226,7 +226,9 @@ def _grids_geojson(grids: pd.DataFrame, updated: datetime) -> bytes:
             },
             "geometry": json.loads(g.geometry),
         }
-        for g in grids.itertuples()
+        for g, stamp in zip(
+            grids.itertuples(), q.timestamp_text(grids["updated_at"]).to_pylist(), strict=True
+        )
     ]
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode()
 
@@ -237,14 +239,15 @@ def city(
     workers: pd.DataFrame,
     cases: pd.DataFrame,
     steps: pd.DataFrame,
+    delivered: np.ndarray,
     cutoff: np.datetime64,
     day_start: np.datetime64,
-    updated: datetime,
     advance: Advance,
 ) -> None:
-    """网格化管理: GeoJSON grids, UTF-8 CSV workers (with BOM), cases and steps changed since ``day_start``."""
-    _write(folder / "grids.geojson", _grids_geojson(grids, updated))
-    stamp = f"{updated:%Y-%m-%d %H:%M:%S}"
+    """网格化管理: GeoJSON grids and UTF-8 CSV workers (with BOM), each stamped with its last change; cases and
+    steps that reached the extract (``delivered``, per step) since ``day_start``; a voided case is an update
+    with status 已作废 and its ``deleted_at``."""
+    _write(folder / "grids.geojson", _grids_geojson(grids))
     lines = csv_lines(
         [
             workers["worker_id"],
@@ -252,21 +255,24 @@ def city(
             workers["phone"],
             q.grid_code_text(workers["grid_code"], workers["style"].to_numpy()),
             workers["worker_type"],
-            _constant(stamp, len(workers)),
+            q.timestamp_text(workers["updated_at"]),
         ],
         "\n",
     )
     header = ["worker_id", "name", "phone", "grid_code", "worker_type", "updated_at"]
     write_csv(folder / "grid_workers.csv", header, [lines], "utf-8", "\n", bom=True)
 
-    occurred = steps["occurred_at"].to_numpy()
     case_index = steps["case_index"].to_numpy()
-    done = occurred < cutoff
-    today = done & (occurred >= day_start)
+    done = delivered < cutoff
+    today = done & (delivered >= day_start)
+    voided_at = cases["voided_at"].to_numpy()
+    voided_today = (voided_at < cutoff) & (voided_at >= day_start)
     done_per_case = np.bincount(case_index[done], minlength=len(cases))
-    changed = np.flatnonzero(np.bincount(case_index[today], minlength=len(cases)) > 0)
+    changed = np.flatnonzero((np.bincount(case_index[today], minlength=len(cases)) > 0) | voided_today)
     first_step = np.concatenate([[0], np.cumsum(np.bincount(case_index, minlength=len(cases)))[:-1]])
-    last = steps.iloc[first_step[changed] + done_per_case[changed] - 1]
+    last_step = first_step[changed] + done_per_case[changed] - 1
+    last = steps.iloc[last_step]
+    last_delivered = delivered[last_step]
 
     def case_lines():
         for begin in range(0, len(changed), CHUNK_ROWS):
@@ -274,6 +280,11 @@ def city(
             step = last.iloc[begin : begin + CHUNK_ROWS]
             closed = (step["step"] == "结案").to_numpy()
             rule = c["dirty_rule"].to_numpy()
+            voided = c["voided_at"].to_numpy() < cutoff
+            status = pa.array(step["step"].map(STEP_STATUS).to_numpy().astype(str))
+            changed_at = np.where(
+                voided, c["voided_at"].to_numpy(), last_delivered[begin : begin + CHUNK_ROWS]
+            )
             reported = pick(rule == "reported_at:not_null", "未知", q.timestamp_text(c["reported_at"]))
             unknown_grid = rule == "grid_code:references"
             grid_code = pick(unknown_grid, q.unknown_code(c["grid_code"], 12, "9999"), c["grid_code"])
@@ -288,9 +299,10 @@ def city(
                 reported,
                 q.timestamp_text(c["deadline_at"]),
                 pick(closed, q.timestamp_text(c["closed_at"]), ""),
-                pa.array(step["step"].map(STEP_STATUS).to_numpy().astype(str)),
+                pick(voided, VOIDED, status),
                 pick(closed, c["resolved_level"], ""),
-                q.timestamp_text(step["occurred_at"]),
+                pick(voided, q.timestamp_text(c["voided_at"]), ""),
+                q.timestamp_text(changed_at),
             ]
             yield csv_lines(columns, "\n")
             advance(len(c))
@@ -308,6 +320,7 @@ def city(
         "closed_at",
         "status",
         "resolved_level",
+        "deleted_at",
         "updated_at",
     ]
     write_csv(folder / "cases.csv", header, case_lines(), "utf-8", "\n")

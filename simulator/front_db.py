@@ -67,6 +67,11 @@ def _records(contract: Contract, drop: Path) -> pd.DataFrame:
     raw = read_extract(files, contract)
     change = contract.column(contract.change_time).source
     stamp = pd.to_datetime(raw[change], format="%Y-%m-%d %H:%M:%S").dt.tz_localize(SHANGHAI)
+    if CHANGE_STAMP not in (c.source for c in contract.columns):
+        # The stamp is the table's own write time: a step that reached the system late (a closure days after
+        # it happened) is written the day its extract carries it, not at the older time inside it.
+        written = pd.Timestamp(date.fromisoformat(drop.name), tz=SHANGHAI)
+        stamp = stamp.where(stamp >= written, written)
     values = raw[[c.source for c in contract.columns]].replace(
         "", None
     )  # an empty field is a NULL in the table

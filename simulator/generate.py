@@ -12,8 +12,10 @@ import pandas as pd
 
 from simulator import (
     callbacks,
+    council,
     drops,
     kpis,
+    lifecycle,
     party,
     party_activity,
     party_extracts,
@@ -44,14 +46,16 @@ class World:
     orders: pd.DataFrame
     party_activity: party_activity.PartyActivity
     services: services.Services  # resident units, service items and applications
+    meetings: pd.DataFrame  # grid council meetings
+
+    @property
+    def listed_at(self) -> datetime:
+        """The change time the snapshot systems carry for a record that has not changed since the start."""
+        return datetime.combine(self.start, datetime.min.time()) - timedelta(days=30)
 
     def cutoff(self, day: int) -> np.datetime64:
         """The end of simulated day ``day`` (0-based)."""
         return np.datetime64(self.start + timedelta(days=day + 1), "ms")
-
-    def master_data_updated(self) -> datetime:
-        """The change time master data carry unless something changed them since."""
-        return datetime.combine(self.start, datetime.min.time()) - timedelta(days=30)
 
     def day_start(self, day: int) -> np.datetime64:
         """Where a drop's changes begin: the day itself, and for the first drop the whole history before it."""
@@ -64,8 +68,11 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     identity_rng = np.random.default_rng([seed, 1])
     # So do the dangling references, which pick among the rows that are otherwise clean.
     reference_rng = np.random.default_rng([seed, 2])
+    # Likewise each kind of change to records after they exist: one kind turned up leaves the others as they are.
+    merges, moves, voids, delays, meetings_rng = (np.random.default_rng([seed, 2, k]) for k in range(5))
     with stages.stage("places", 1):
         streets, communities, grids = places.build(preset)
+        grids = lifecycle.merge_grids(merges, grids, start, days, mess.grid_merged)
     with stages.stage("persons", preset.persons):
         persons = people.build(rng, preset.persons, communities, days, preset.newcomer_share)
     per_community = persons.groupby("community_code").size()
@@ -123,16 +130,25 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         )
         variant = q.flags(rng, len(workers), mess.grid_code_variant)
         workers["style"] = np.where(variant, rng.integers(1, 3, len(workers)), 0)
+        workers = lifecycle.move_workers(
+            moves, workers, grids, start, days, mess.worker_moved, mess.worker_left
+        )
 
     with stages.stage("cases, steps and 12345 orders", 1):
         cases, steps, orders = case_gen.generate(rng, preset, start, days, grids, persons, workers)
+        cases = lifecycle.into_merged_grids(cases, grids, "reported_at")
         variant = q.flags(rng, len(cases), mess.grid_code_variant)
         cases["style"] = np.where(variant, rng.integers(1, 3, len(cases)), 0)
         cases["dirty_rule"] = np.where(
             q.exactly(rng, len(cases), mess.bad_reported_at), "reported_at:not_null", ""
         )
         cases["dirty_rule"] = _dangling(reference_rng, cases["dirty_rule"], mess, "grid_code:references")
+        cases, steps = lifecycle.void_cases(voids, cases, steps, mess.voided_case)
+        cases = lifecycle.delay_closures(delays, cases, start, days, mess.late_case_closure)
         callbacks.add(np.random.default_rng([seed, 3]), orders)  # own stream: the rest stays as it was
+    with stages.stage("grid council meetings", 1):
+        meetings = council.generate(meetings_rng, preset, start, days, grids, mess)
+        meetings = lifecycle.into_merged_grids(meetings, grids, "recorded_at")
     with stages.stage("resident units, service items and applications", 1):
         # their own stream, so the rest of the city stays as it was
         service_side = services.build(
@@ -153,6 +169,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         orders,
         activity,
         service_side,
+        meetings,
     )
 
 
@@ -168,7 +185,7 @@ def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -
     stages = stages or Stages()
     when = (world.start + timedelta(days=day)).isoformat()
     cutoff, day_start = world.cutoff(day), world.day_start(day)
-    updated = world.master_data_updated()
+    updated = world.listed_at
     org_code, member_updated_at = party_activity.organization_on(
         world.members, world.party_activity.transfers, cutoff, np.datetime64(updated, "s")
     )
@@ -191,19 +208,21 @@ def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -
             advance,
         )
         services.write_day(world.services, out / "gov" / when, cutoff, day_start, world.preset.page_size)
-    changed = (world.steps["occurred_at"] >= day_start) & (world.steps["occurred_at"] < cutoff)
+    delivered = lifecycle.step_delivered_at(world.cases, world.steps)
+    changed = (delivered >= day_start) & (delivered < cutoff)
     with stages.stage(f"{when} city", int(world.steps.loc[changed, "case_index"].nunique())) as advance:
         drops.city(
             out / "city" / when,
-            world.grids,
-            world.workers,
+            lifecycle.grids_on(world.grids, cutoff, updated),
+            lifecycle.workers_on(world.workers, cutoff, updated),
             world.cases,
             world.steps,
+            delivered,
             cutoff,
             day_start,
-            updated,
             advance,
         )
+        council.write(out / "city" / when, world.meetings, cutoff, day_start)
 
 
 def _arrived(frame: pd.DataFrame, day: int) -> pd.DataFrame:
@@ -227,6 +246,7 @@ def write_truth(world: World, out: Path) -> None:
     members = _arrived(world.members, last)
     residents = _arrived(world.residents, last)
     activity = party_activity.reached(world.party_activity, cutoff, world.start)
+    workers = lifecycle.workers_on(world.workers, cutoff, world.listed_at)  # those who have not left
     orders = world.orders[world.orders["received_at"] < cutoff]
     start = np.datetime64(world.start, "D")
     records = pd.concat(
@@ -255,8 +275,8 @@ def write_truth(world: World, out: Path) -> None:
                 {
                     "system": "city",
                     "entity": "grid_workers",
-                    "record_key": world.workers["worker_id"],
-                    "person_id": world.workers["person_id"],
+                    "record_key": workers["worker_id"],
+                    "person_id": workers["person_id"],
                     "dirty_rule": "",
                     "first_day": 0,
                 }
@@ -279,7 +299,7 @@ def write_truth(world: World, out: Path) -> None:
     )
     records.to_parquet(folder / "person_records.parquet", index=False)
     current_org, _ = party_activity.organization_on(
-        world.members, activity.transfers, cutoff, np.datetime64(world.master_data_updated(), "s")
+        world.members, activity.transfers, cutoff, np.datetime64(world.listed_at, "s")
     )
     party_counts = party_activity.write_truth(
         activity,
@@ -293,6 +313,8 @@ def write_truth(world: World, out: Path) -> None:
     )
 
     reported = world.cases[world.cases["reported_at"] < cutoff]
+    closure_known = lifecycle.closure_delivered_at(reported) < cutoff
+    voided = reported["voided_at"] < cutoff
     forwarded = orders["forwarded_case_no"].ne("") & (orders["forwarded_at"] < cutoff)
     unified = pd.concat(
         [
@@ -302,7 +324,12 @@ def write_truth(world: World, out: Path) -> None:
                     "origin_system": "city",
                     "grid_code": reported["grid_code"],
                     "case_origin": reported["case_origin"],
-                    "closed": reported["closed_at"] < cutoff,
+                    "closed": closure_known,
+                    "closed_at": reported["closed_at"].where(closure_known),
+                    # the day the closure reached the extract: after ``closed_at`` for a late one
+                    "closure_delivered_at": lifecycle.closure_delivered_at(reported),
+                    "is_deleted": voided,
+                    "deleted_at": reported["voided_at"].where(voided),
                     "dirty_rule": reported["dirty_rule"],
                 }
             ),
@@ -313,6 +340,7 @@ def write_truth(world: World, out: Path) -> None:
                     "grid_code": None,
                     "case_origin": "12345",
                     "closed": orders.loc[~forwarded, "completed_at"] < cutoff,
+                    "is_deleted": False,
                     "dirty_rule": "",
                 }
             ),
@@ -321,13 +349,20 @@ def write_truth(world: World, out: Path) -> None:
     )
     unified.to_parquet(folder / "cases.parquet", index=False)
     world.grids.drop(columns=["style"]).to_parquet(folder / "grids.parquet", index=False)
+    assignments = lifecycle.worker_assignments(world.workers, world.listed_at)
+    assignments.to_parquet(folder / "worker_assignments.parquet", index=False)
+    meetings = world.meetings[world.meetings["recorded_at"] < cutoff]
+    meetings.drop(columns=["date_style", "code_style"]).to_parquet(
+        folder / "council_meetings.parquet", index=False
+    )
     kpis.daily(
         world.cases,
         world.steps,
         world.orders,
         world.grids,
-        world.workers,
+        assignments,
         world.orgs,
+        meetings,
         world.start,
         world.days,
     ).to_parquet(folder / "kpis_daily.parquet", index=False)
@@ -340,11 +375,12 @@ def write_truth(world: World, out: Path) -> None:
             "party.organizations": len(world.orgs),
             "party.members": len(members),
             "gov.residents": len(persons),
-            "city.grids": len(world.grids),
-            "city.grid_workers": len(world.workers),
+            "city.grids": int((~(world.grids["merged_at"] < cutoff)).sum()),
+            "city.grid_workers": len(workers),
             "city.cases": len(reported),
             "gov.hotline_orders": len(orders),
-            "city.case_steps": int((world.steps["occurred_at"] < cutoff).sum()),
+            "city.case_steps": int((lifecycle.step_delivered_at(world.cases, world.steps) < cutoff).sum()),
+            "city.council_meetings": len(meetings),
             **party_counts,
             **service_counts,
         },

@@ -4,7 +4,11 @@ Independent of the warehouse: what each KPI should be, from the cases as they re
 ``cutoff`` (the end of the last simulated day). A grid case counts towards a day by its event that day:
 reported (opened), closed (on time, level resolved, reworked, satisfaction called back), its deadline
 passing while still open (overdue). Satisfaction counts the callers called back by ``cutoff``. Cases whose
-report time the source garbles never load, so they are left out here too.
+report time the source garbles never load, so they are left out here too; voided cases count nowhere. A
+closure counts once it has reached an extract by ``cutoff``, on the day it really happened, however late it
+arrived. Grid workers are those assigned to the grid at the end of each day; council meetings count on the
+day they were held. A grid merged away counts (as a grid, with households) until the day of its merge; from
+then on the grid that took it over has its households.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+
+from simulator.lifecycle import closure_delivered_at
 
 
 def _per_day(frame: pd.DataFrame, when: str, **counts: pd.Series) -> pd.DataFrame:
@@ -25,22 +31,26 @@ def daily(
     steps: pd.DataFrame,
     orders: pd.DataFrame,
     grids: pd.DataFrame,
-    workers: pd.DataFrame,
+    assignments: pd.DataFrame,
     orgs: pd.DataFrame,
+    meetings: pd.DataFrame,
     start: date,
     days: int,
 ) -> pd.DataFrame:
     """One row per grid and day from ``start`` for ``days`` days: additive counts, then rates."""
     cutoff = datetime.combine(start + timedelta(days=days), datetime.min.time())
     cases_all = cases  # steps point at their case by its row here (``case_index``)
-    cases = cases[(cases["dirty_rule"] == "") & (cases["reported_at"] < cutoff)]
-    closed = cases[cases["closed_at"] < cutoff]
+    voided = cases["voided_at"] < cutoff
+    cases = cases[(cases["dirty_rule"] == "") & (cases["reported_at"] < cutoff) & ~voided]
+    known_closed = closure_delivered_at(cases) < cutoff
+    closed = cases[known_closed]
     rework_steps = steps[(steps["step"] == "返工") & (steps["occurred_at"] < cutoff)]
     reworked = set(cases_all["case_no"].to_numpy()[rework_steps["case_index"].to_numpy()])
     answered = orders[orders["callback_at"] < cutoff].set_index("order_no")["callback_result"]
     satisfaction = closed["hotline_order_no"].map(answered)
     on_time = closed["closed_at"] <= closed["deadline_at"]
-    late = cases[~((cases["closed_at"] < cutoff) & (cases["closed_at"] <= cases["deadline_at"]))]
+    late = cases[~(known_closed & (cases["closed_at"] <= cases["deadline_at"]))]
+    meetings = meetings[meetings["dirty_rule"] == ""].assign(held=pd.to_datetime(meetings["held_on"]))
 
     events = pd.concat(
         [
@@ -57,6 +67,7 @@ def daily(
                 satisfied_responses=satisfaction.isin(["满意", "基本满意"]).astype(int),
             ),
             _per_day(late, "deadline_at", cases_overdue=1),
+            _per_day(meetings, "held", council_meetings=1),
         ]
     )
     events = events.groupby(level=[0, 1]).sum()
@@ -68,14 +79,35 @@ def daily(
         (kpis["cases_opened"] - kpis["cases_closed"]).groupby(kpis["grid_code"]).cumsum()
     )
     places = grids.set_index("grid_code")
+    day_end = pd.to_datetime(kpis["date_day"]) + pd.Timedelta(days=1)
+    exists = ~(kpis["grid_code"].map(places["merged_at"]) < day_end)
     kpis["community_code"] = kpis["grid_code"].map(places["community_code"])
-    kpis["grids"] = 1
-    kpis["grids_with_party_branch"] = kpis["grid_code"].isin(orgs["grid_code"]).astype("int64")
-    kpis["grid_workers"] = (
-        kpis["grid_code"].map(workers.groupby("grid_code").size()).fillna(0).astype("int64")
-    )
-    kpis["households"] = kpis["grid_code"].map(places["households"]).astype("int64")
+    kpis["grids"] = exists.astype("int64")
+    kpis["grids_with_party_branch"] = (kpis["grid_code"].isin(orgs["grid_code"]) & exists).astype("int64")
+    kpis["grid_workers"] = _workers_per_day(assignments, kpis)
+    kpis["households"] = _households_per_day(grids, kpis, exists.to_numpy(), day_end)
     return with_rates(kpis)
+
+
+def _households_per_day(
+    grids: pd.DataFrame, kpis: pd.DataFrame, exists: np.ndarray, day_end: pd.Series
+) -> np.ndarray:
+    """Per KPI row, its grid's households while it exists, with those of a grid it took over once merged."""
+    own = kpis["grid_code"].map(grids.set_index("grid_code")["households"]).to_numpy() * exists
+    merges = grids[grids["merged_into"] != ""]
+    taken = kpis[["grid_code"]].assign(day_end=day_end, row=np.arange(len(kpis)))
+    taken = taken.merge(merges, left_on="grid_code", right_on="merged_into", suffixes=("", "_merged"))
+    taken = taken[taken["merged_at"] < taken["day_end"]]
+    return own + np.bincount(taken["row"], taken["households"], minlength=len(kpis)).astype("int64")
+
+
+def _workers_per_day(assignments: pd.DataFrame, kpis: pd.DataFrame) -> np.ndarray:
+    """Per KPI row, the workers whose assignment to its grid covers the end of its day."""
+    day_end = pd.to_datetime(kpis["date_day"]) + pd.Timedelta(days=1)
+    rows = kpis[["grid_code"]].assign(day_end=day_end, row=np.arange(len(kpis)))
+    spans = rows.merge(assignments, on="grid_code")
+    serving = (spans["valid_from"] < spans["day_end"]) & ~(spans["valid_to"] <= spans["day_end"])
+    return np.bincount(spans.loc[serving, "row"], minlength=len(kpis)).astype("int64")
 
 
 def with_rates(kpis: pd.DataFrame) -> pd.DataFrame:

@@ -206,6 +206,21 @@ def header_only_snapshot(folder: Path) -> tuple:
     return ()
 
 
+def header_only_worker_snapshot(folder: Path) -> tuple:
+    """A snapshot that, read as it is, would say every grid worker left."""
+    f = CsvFile.read(folder / "grid_workers.csv")
+    f.rows = []
+    f.write()
+    return ()
+
+
+def truncated_worker_snapshot(folder: Path) -> tuple:
+    path = folder / "grid_workers.csv"
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex(b",", 0, len(data) // 2)])
+    return ()
+
+
 def missing_column(folder: Path) -> tuple:
     f = CsvFile.read(folder / "cases.csv")
     _first_columns(f, lambda _, name: name != "item")
@@ -450,6 +465,8 @@ KINDS: dict[str, tuple[str, Callable[[Path], tuple]]] = {
         ("gov.residents", truncated_json_page),
         ("city.case_steps", empty_file),
         ("party.members", header_only_snapshot),
+        ("city.grid_workers", header_only_worker_snapshot),
+        ("city.grid_workers", truncated_worker_snapshot),
         ("city.cases", missing_column),
         ("city.grid_workers", renamed_column),
         ("city.cases", extra_column),

@@ -36,6 +36,7 @@ class Preset:
     units_per_community: int = 3  # resident units (驻区单位) registered in each community
     service_items: int = 30  # items of the service-item list (a city has a few thousand)
     service_applications_per_day: int = 20
+    council_meetings_per_grid_per_day: float = 0.05  # 网格议事会: about one a grid every three weeks
 
     def scaled(self, fraction: float) -> Preset:
         """The same city at ``fraction`` of its persons, communities (so grids and cases) and 12345 orders."""
@@ -75,6 +76,7 @@ PRESETS: dict[str, Preset] = {
         transfers_per_member_year=0.3,
         recent_transfer_share=0.3,
         recent_registration_share=0.2,
+        council_meetings_per_grid_per_day=0.4,
     ),
     "demo": Preset(
         "demo",
@@ -146,3 +148,10 @@ class Messiness:
     bad_credit_code: float = 0.02  # dirty — gov: a unit's credit code with a wrong check character
     item_without_promise: float = 0.03  # dirty — gov: a service item whose promised days are blank
     unknown_channel: float = 0.01  # dirty — gov: an application through a channel the contract lacks
+    grid_merged: float = 0.03  # city: a grid merged into its neighbour, gone from the next snapshots
+    late_case_closure: float = 0.05  # city: a closure reaching the extract 1-3 days after it happened
+    voided_case: float = 0.02  # city: a case voided (作废) after dispatch, arriving as an ordinary update
+    worker_moved: float = 0.05  # city: a grid worker reassigned to another grid of the community
+    worker_left: float = 0.03  # city: a grid worker who leaves: gone from the next snapshots
+    council_date_style: float = 0.3  # city: a meeting day written 2026/11/3, 2026年11月3日 or 20261103
+    council_no_attendees: float = 0.02  # dirty — city: a council meeting recorded without its attendee count

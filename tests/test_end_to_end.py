@@ -131,6 +131,10 @@ def test_quarantine_holds_exactly_the_dirty_records_with_their_rule(nightly_run,
         found = pd.read_parquet(q / contract.system / contract.entity, columns=[key, "_rules"])
         assert dict(zip(found[key], found["_rules"], strict=True)) == dirty[entity], entity
         assert len(dirty[entity]) > 0, entity
+    meetings = pd.read_parquet(q / "city" / "council_meetings", columns=["meeting_id", "_rules"])
+    dirty_meetings = truth.table("council_meetings").query("dirty_rule != ''")
+    assert len(dirty_meetings) and set(meetings["meeting_id"]) == set(dirty_meetings["meeting_id"])
+    assert set(meetings["_rules"]) == {"attendees:not_null"}
 
 
 def test_entity_counts_match_the_truth(warehouse, truth):
@@ -144,7 +148,8 @@ def test_entity_counts_match_the_truth(warehouse, truth):
     assert rows("staging.stg_party__members") == counts["party.members"] - dirty.get("members", 0)
     assert rows("staging.stg_gov__residents") == counts["gov.residents"]
     assert rows("staging.stg_gov__hotline_orders") == counts["gov.hotline_orders"]
-    assert rows("marts.dim_grid") == counts["city.grids"]
+    assert rows("marts.dim_grid where is_current") == counts["city.grids"]
+    assert rows("marts.dim_grid") == len(truth.table("grids"))  # a grid merged away stays, flagged
     assert rows("staging.stg_city__grid_workers") == counts["city.grid_workers"]
     assert rows("marts.dim_organization") == counts["party.organizations"]
     for entity, model in (
@@ -228,6 +233,7 @@ def test_analytics_database_holds_no_clear_personal_data(nightly_run, truth):
             *("fct_party_membership", "fct_dual_registration", "fct_volunteer_service"),
             *("kpi_party_community_daily", "kpi_party_street_daily"),
             *("dim_unit", "dim_service_item", "fct_service_application", "kpi_service_community_daily"),
+            *("fct_grid_worker_assignment", "fct_council_meeting"),
         }
         for schema, table in tables:
             frame = con.sql(f"select * from {schema}.{table}").df()
@@ -244,6 +250,7 @@ def dirty_records(truth) -> dict[str, dict[str, str]]:
     """Per source entity, the key of each dirty record and the rule that must catch it, from the truth."""
     members = truth.table("person_records").query("entity == 'members' and dirty_rule != ''")
     cases = truth.table("cases").query("dirty_rule != ''")
+    meetings = truth.table("council_meetings").query("dirty_rule != ''")
     party = {
         f"party.{entity}": truth.table(entity)
         .query("dirty_rule != ''")
@@ -259,6 +266,7 @@ def dirty_records(truth) -> dict[str, dict[str, str]]:
         "party.members": dict(zip(members["record_key"], members["dirty_rule"], strict=True)),
         "city.cases": dict(zip(cases["case_key"], cases["dirty_rule"], strict=True)),
         **party,
+        "city.council_meetings": dict(zip(meetings["meeting_id"], meetings["dirty_rule"], strict=True)),
     }
     for entity in SERVICE_ENTITIES:
         contract = get(*entity.split("."))

@@ -1,12 +1,19 @@
 {#-
   The case KPIs of the dashboards, each defined once here. A grid case counts towards a day by the event
   that day: reported (opened), closed (closed, on time, level resolved, rework, satisfaction), its deadline
-  passing while still open (overdue). Rates divide additive counts, so a community's or street's rate is
-  computed from its grids' summed counts, never averaged.
+  passing while still open (overdue); a voided (作废) case counts nowhere. A closure that reached the
+  warehouse days late still counts on the day it happened. Worker load divides by the workers assigned to the
+  grid at the end of the day; a grid counts, with its households, on the days it exists. Rates divide additive counts, so a community's or street's rate is computed
+  from its grids' summed counts, never averaged.
 -#}
 
 {#- Per grid and day, the additive counts of the grid cases in ``cases`` (fct_case rows). -#}
 {% macro case_kpi_events(cases) -%}
+    with counted as (
+        select * from {{ cases }}
+        where origin_system = 'city' and not is_deleted
+    )
+
     select
         grid_code,
         case_reported_at::date as date_day,
@@ -19,8 +26,7 @@
         0 as cases_reworked,
         0 as satisfaction_responses,
         0 as satisfied_responses
-    from {{ cases }}
-    where origin_system = 'city'
+    from counted
     union all
     select
         grid_code,
@@ -34,12 +40,40 @@
         (rework_count > 0)::int,
         (satisfaction is not null)::int,
         coalesce(is_satisfied, false)::int
-    from {{ cases }}
-    where origin_system = 'city' and case_closed_at is not null
+    from counted
+    where case_closed_at is not null
     union all
     select grid_code, case_deadline_at::date, 0, 0, 0, 1, 0, 0, 0, 0, 0
-    from {{ cases }}
-    where origin_system = 'city' and not coalesce(case_closed_at <= case_deadline_at, false)
+    from counted
+    where not coalesce(case_closed_at <= case_deadline_at, false)
+{%- endmacro %}
+
+{#- Per grid and day, the grid council meetings held (网格议事会) in ``meetings`` (fct_council_meeting rows). -#}
+{% macro council_meeting_events(meetings) -%}
+    select grid_code, held_on as date_day, count(*) as council_meetings
+    from {{ meetings }}
+    group by all
+{%- endmacro %}
+
+{#- Per grid and day in ``days`` that the grid exists at the end of, its households then (int_grid_versions
+    rows): a grid merged away drops out, the grid that took it over counts both grids' households. -#}
+{% macro grids_on_day(versions, days) -%}
+    select v.grid_code, d.date_day, v.households
+    from {{ days }} as d
+    inner join {{ versions }} as v
+        on v.valid_from < d.date_day + interval 1 day
+        and coalesce(v.valid_until > d.date_day + interval 1 day, true)
+{%- endmacro %}
+
+{#- Per grid and day in ``days``, the grid workers whose assignment (fct_grid_worker_assignment rows) covers
+    the end of the day: a worker who moved or left that day counts in the new grid, or nowhere. -#}
+{% macro grid_workers_on_day(assignments, days) -%}
+    select a.grid_code, d.date_day, count(*) as grid_workers
+    from {{ days }} as d
+    inner join {{ assignments }} as a
+        on a.assigned_from < d.date_day + interval 1 day
+        and coalesce(a.assigned_until > d.date_day + interval 1 day, true)
+    group by all
 {%- endmacro %}
 
 {#- The additive columns of a KPI row: summed when rolling grids up to communities and streets. -#}
@@ -48,6 +82,7 @@
         "cases_opened", "cases_closed", "cases_closed_on_time", "cases_overdue", "cases_resolved_at_grid",
         "cases_resolved_within_community", "cases_reworked", "satisfaction_responses", "satisfied_responses",
         "open_cases_end_of_day", "grids", "grids_with_party_branch", "grid_workers", "households",
+        "council_meetings",
     ]) }}
 {%- endmacro %}
 

@@ -17,6 +17,6 @@ select
     count(*) filter (where c.is_overdue) as overdue_cases
 from marts.fct_case as c
 cross join as_of as a
-where c.origin_system = 'city' and not c.is_closed
+where c.origin_system = 'city' and not c.is_closed and not c.is_deleted  -- a voided case is not a backlog
 group by all
 order by c.street_code, age_band

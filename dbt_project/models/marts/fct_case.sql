@@ -48,6 +48,7 @@ grid_cases as (
         c.case_deadline_at,
         c.case_closed_at,
         c.case_status as source_status,
+        c.case_deleted_at,
         c.resolved_level,
         o.callback_at,
         o.callback_result,
@@ -55,7 +56,7 @@ grid_cases as (
         coalesce(s.rework_count, 0) as rework_count,
         c.reporter_phone
     from {{ ref('stg_city__cases') }} as c
-    left join {{ ref('stg_city__grids') }} as g on c.grid_code = g.grid_code
+    left join {{ ref('dim_grid') }} as g on c.grid_code = g.grid_code  -- merged-away grids included
     left join steps as s on c.case_no = s.case_no
     left join {{ ref('stg_gov__hotline_orders') }} as o on c.hotline_order_no = o.order_no
 ),
@@ -80,6 +81,7 @@ hotline_only as (
         order_deadline_at as case_deadline_at,
         order_completed_at as case_closed_at,
         order_status as source_status,
+        null::timestamp as case_deleted_at,
         null as resolved_level,
         callback_at,
         callback_result,
@@ -127,9 +129,12 @@ select
     c.case_closed_at,
     c.case_closed_at is not null as is_closed,
     c.case_closed_at is not null and c.case_closed_at <= c.case_deadline_at as is_closed_on_time,
-    coalesce(c.case_closed_at, d.data_through_at) > c.case_deadline_at as is_overdue,
+    c.case_deleted_at is null and coalesce(c.case_closed_at, d.data_through_at) > c.case_deadline_at
+        as is_overdue,
     round(epoch(c.case_closed_at - c.case_reported_at) / 3600, 2) as hours_to_close,
     c.source_status,
+    c.case_deleted_at is not null as is_deleted,
+    c.case_deleted_at,
     c.resolved_level,
     c.resolved_level = '网格' as is_resolved_at_grid,
     c.resolved_level in ('网格', '社区') as is_resolved_within_community,

@@ -1,5 +1,5 @@
--- Case KPIs per unit grid and day (definitions in macros/kpis.sql), from the first to the last day a case
--- was reported; every grid has a row every day, with zeros on a quiet one.
+-- Case, worker-load and council KPIs per unit grid and day (definitions in macros/kpis.sql), from the first
+-- to the last day a case was reported; every grid has a row every day, with zeros on a quiet one.
 with days as (
     select date_day
     from {{ ref('dim_date') }}
@@ -27,6 +27,18 @@ per_day as (
     group by grid_code, date_day
 ),
 
+meetings as (
+    {{ council_meeting_events(ref('fct_council_meeting')) }}
+),
+
+existing as (
+    {{ grids_on_day(ref('int_grid_versions'), 'days') }}
+),
+
+workers as (
+    {{ grid_workers_on_day(ref('fct_grid_worker_assignment'), 'days') }}
+),
+
 party_branches as (
     select distinct grid_code
     from {{ ref('dim_organization') }}
@@ -45,16 +57,23 @@ grid_days as (
                           'satisfaction_responses', 'satisfied_responses'] -%}
         coalesce(e.{{ column }}, 0)::bigint as {{ column }},
         {% endfor -%}
-        1::bigint as grids,
-        (b.grid_code is not null)::bigint as grids_with_party_branch,
-        (g.full_time_workers + g.part_time_workers)::bigint as grid_workers,
-        g.households::bigint as households
+        (x.grid_code is not null)::bigint as grids,
+        (x.grid_code is not null and b.grid_code is not null)::bigint as grids_with_party_branch,
+        coalesce(w.grid_workers, 0)::bigint as grid_workers,
+        coalesce(x.households, 0)::bigint as households,
+        coalesce(m.council_meetings, 0)::bigint as council_meetings
     from {{ ref('dim_grid') }} as g
     cross join days as d
     left join per_day as e
         on g.grid_code = e.grid_code and d.date_day = e.date_day
     left join party_branches as b
         on g.grid_code = b.grid_code
+    left join existing as x
+        on g.grid_code = x.grid_code and d.date_day = x.date_day
+    left join workers as w
+        on g.grid_code = w.grid_code and d.date_day = w.date_day
+    left join meetings as m
+        on g.grid_code = m.grid_code and d.date_day = m.date_day
 ),
 
 with_backlog as (

@@ -15,6 +15,8 @@ select
     closed_at as case_closed_at,
     status as case_status,
     resolved_level,
+    -- 作废 (voided) is a soft delete: the row stays, marked; the status says it when the stamp is missing
+    coalesce(deleted_at, case when status = '已作废' then updated_at end) as case_deleted_at,
     updated_at as case_updated_at,
     _batch_id as batch_id,
     _source_file as source_file,
