@@ -56,22 +56,24 @@ def detect_encoding(data: bytes, file: Path) -> str:
     return "gb18030" if best.encoding.lower() in {"gb2312", "gbk", "gb18030"} else best.encoding
 
 
-def _is_utf8(line: bytes) -> bool:
+def _is_utf8_chinese(line: bytes) -> bool:
+    """Whether a line is UTF-8 holding Chinese text. Decoding as UTF-8 alone is not proof: short GBK text can
+    be valid UTF-8 by accident (魏英 in GBK reads as κӢ), but that way it yields no CJK ideographs, which
+    take three bytes in UTF-8."""
     try:
-        line.decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return True
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
 def _refuse_mixed(data: bytes, file: Path) -> None:
-    """A file that is not UTF-8 as a whole but has UTF-8 lines was glued from two exports: refuse it, since
-    decoding it either way turns part of it into mojibake. (Chinese text in GBK is practically never valid
-    UTF-8, so a non-ASCII line that decodes as UTF-8 is UTF-8.)"""
+    """A file that is not UTF-8 as a whole but has UTF-8 lines of Chinese text was glued from two exports:
+    refuse it, since decoding it either way turns part of it into mojibake."""
     lines = [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if not line.isascii()]
-    utf8 = next((n for n, line in lines if _is_utf8(line)), None)
+    utf8 = next((n for n, line in lines if _is_utf8_chinese(line)), None)
     if utf8 is not None:
-        other = next(n for n, line in lines if not _is_utf8(line))
+        other = next(n for n, line in lines if not _is_utf8_chinese(line))
         raise ExtractError(file, f"mixed encodings: line {utf8} is UTF-8, line {other} is not")
 
 

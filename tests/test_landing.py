@@ -15,7 +15,7 @@ from ingest import manifest
 from ingest.contracts import get
 from ingest.landing import land, partition
 from ingest.parse import raw_records
-from ingest.readers import ExtractError
+from ingest.readers import ExtractError, detect_encoding
 
 DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
 MEMBERS = get("party", "members")
@@ -194,3 +194,14 @@ def test_raw_record_is_the_json_of_the_source_values_however_awkward():
     ]
     assert records == expected
     assert [json.loads(r)["姓名"] for r in records] == sent["姓名"]
+
+
+def test_gbk_text_that_happens_to_be_valid_utf8_is_still_read_as_gbk(tmp_path):
+    """魏英 in GBK is the valid UTF-8 "κӢ": a line like that is no sign of a file glued from two encodings."""
+    lines = ["姓名,手机号码", "魏英,18629795031", "王小明,13800000000"]
+    data = "\n".join(lines).encode("gbk")
+    assert "魏英".encode("gbk").decode("utf-8") == "κӢ"
+    assert detect_encoding(data, tmp_path / "volunteer_service.csv") == "gb18030"
+    glued = "王小明,13800000000\n".encode() + data
+    with pytest.raises(ExtractError, match="mixed encodings"):
+        detect_encoding(glued, tmp_path / "members.csv")
