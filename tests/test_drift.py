@@ -39,8 +39,8 @@ def test_a_night_with_half_the_rows_and_no_phones_shows_drift(home, own_drops, h
         summary = json.loads(write_report(night, home).json.read_text())
         return next(e for e in summary["entities"] if e["source_entity"] == "city.grid_workers")
 
-    steady = drift_of(START + timedelta(days=1))
-    assert steady["drift"] == []
+    steady = drift_of(START + timedelta(days=1))  # a worker may leave overnight: information, no warning
+    assert [d for d in steady["drift"] if d["severity"] == "warning"] == []
     entity = drift_of(night3)
     found = {d["measure"]: d for d in entity["drift"]}
     assert found["row_count"]["severity"] == "warning"

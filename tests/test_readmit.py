@@ -3,6 +3,7 @@ once the grid arrives, through ``gridfusion readmit`` and the next build, exactl
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from datetime import timedelta
@@ -21,9 +22,10 @@ DAY1, DAY2, DAY3 = (START + timedelta(days=n) for n in range(3))
 runner = CliRunner()
 
 
-def _grid_missing_on_night_two(drops, truth) -> tuple[str, str, str]:
-    """Leave out of night 2's grid snapshot the grid of a clean case that changed on night 2 (its status) and
-    is not delivered again on night 3; returns the case's number and its status on nights 1 and 2."""
+def _grid_unknown_until_night_three(drops, truth) -> tuple[str, str, str]:
+    """Move a clean case that changed on night 2 (its status) and is not delivered again on night 3 into a
+    grid the city system delivers only on night 3; returns the case's number and its status on nights 1
+    and 2."""
     folder = {day: drops / "city" / day.isoformat() for day in (DAY1, DAY2, DAY3)}
     delivered = {
         day: pd.read_csv(f / "cases.csv", dtype=str).set_index("case_no") for day, f in folder.items()
@@ -33,9 +35,21 @@ def _grid_missing_on_night_two(drops, truth) -> tuple[str, str, str]:
     both = night1.index.intersection(night2.index).difference(delivered[DAY3].index)
     case_no = next(c for c in sorted(both) if c in clean and night1[c] != night2[c])
     grid = truth.table("cases").set_index("case_key").loc[case_no, "grid_code"]
-    grids = folder[DAY2] / "grids.geojson"
+    new_grid = grid[:-4] + "0099"  # a grid of the same community, split off on night 3
+    cases = folder[DAY2] / "cases.csv"
+    lines = cases.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    moved = [
+        line.replace(line.split(",")[1], new_grid, 1) if line.startswith(case_no + ",") else line
+        for line in lines
+    ]
+    assert moved != lines
+    cases.write_text("".join(moved), encoding="utf-8-sig")
+    grids = folder[DAY3] / "grids.geojson"
     snapshot = json.loads(grids.read_text(encoding="utf-8"))
-    snapshot["features"] = [f for f in snapshot["features"] if f["properties"]["gridCode"] != grid]
+    community = [f for f in snapshot["features"] if f["properties"]["gridCode"].startswith(grid[:12])]
+    split = copy.deepcopy(community[0])
+    split["properties"]["gridCode"] = new_grid
+    snapshot["features"].append(split)
     grids.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
     return case_no, night1[case_no], night2[case_no]
 
@@ -62,10 +76,8 @@ def _quarantined_cases(paths) -> pd.DataFrame:
 
 
 def test_a_case_quarantined_for_an_unknown_grid_loads_once_the_grid_arrives(home, own_drops, truth):
-    case_no, status_night1, status_night2 = _grid_missing_on_night_two(own_drops, truth)
+    case_no, status_night1, status_night2 = _grid_unknown_until_night_three(own_drops, truth)
     for night in (DAY1, DAY2):
-        # night 2's unchanged worker and organization snapshots are not validated again (duplicates), so the
-        # grid's workers dangle in the build and that night is not published: dbt's relationships tests guard it
         run_night(night, home)
     held = _quarantined_cases(home).set_index("case_no")
     assert held.loc[case_no, "_rules"] == "grid_code:references"
