@@ -18,9 +18,10 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) -m simulator.demo --preset demo
 
-## make test: unit, DAG integrity and end-to-end tests (a real DAG run on the tiny preset)
+## make test: unit, DAG integrity and end-to-end tests (a real DAG run on the tiny preset). One worker per
+## core, a test file's tests on one worker (its module fixtures are built once); the slowest tests are listed.
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile --durations=20
 
 ## make bench: load a simulated city night by night and time each stage against DuckDB reading the same files
 BENCH_ARGS ?= --preset city --fraction 0.05
