@@ -29,8 +29,8 @@ def _day(value: str) -> date:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _run(load_date: date, strict: bool) -> bool:
-    summary = run_night(load_date, Paths.from_env(), strict=strict)
+def _run(load_date: date, strict: bool, full_refresh: bool = False) -> bool:
+    summary = run_night(load_date, Paths.from_env(), strict=strict, full_refresh=full_refresh)
     print_summary(summary, console)
     try:
         raise_if_incomplete(summary)
@@ -44,10 +44,13 @@ def _run(load_date: date, strict: bool) -> bool:
 def run_night_cmd(
     load_date: str = typer.Option(..., "--date", help="The source day to load (YYYY-MM-DD)."),
     strict: bool = typer.Option(False, help="Do not build the warehouse unless every entity loaded."),
+    full_refresh: bool = typer.Option(
+        False, help="Rebuild the incremental tables from every accepted batch, not only the new ones."
+    ),
 ) -> None:
     """Land, validate, build and publish one night. Rerunning a night is idempotent."""
     logging.basicConfig(level=logging.WARNING)
-    if not _run(_day(load_date), strict):
+    if not _run(_day(load_date), strict, full_refresh):
         raise typer.Exit(1)
 
 

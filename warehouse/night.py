@@ -81,11 +81,11 @@ def load_night(load_date: date, paths: Paths, contracts: tuple[Contract, ...] = 
     return failures
 
 
-def build(load_date: date, paths: Paths) -> Path:
+def build(load_date: date, paths: Paths, full_refresh: bool = False) -> Path:
     from warehouse import build as warehouse_build
 
     try:
-        result = warehouse_build.build(load_date, paths)
+        result = warehouse_build.build(load_date, paths, full_refresh=full_refresh)
     except warehouse_build.WarehouseBuildFailed as error:
         record(paths, "build", load_date, {"error": str(error)})  # so the night's summary says why
         raise
@@ -110,15 +110,18 @@ def close_night(load_date: date, paths: Paths) -> dict:
     return summary
 
 
-def run_night(load_date: date, paths: Paths | None = None, strict: bool = False) -> dict:
-    """Land, validate, build, publish and summarise one night; returns the run summary."""
+def run_night(
+    load_date: date, paths: Paths | None = None, strict: bool = False, full_refresh: bool = False
+) -> dict:
+    """Land, validate, build, publish and summarise one night; returns the run summary. ``full_refresh``
+    rebuilds the incremental models from every accepted batch instead of extending last night's."""
     from warehouse import build as warehouse_build
 
     paths = paths or Paths.from_env()
     load_night(load_date, paths)
     if not (strict and unloaded_entities(load_date, paths)):
         try:
-            publish(build(load_date, paths), load_date, paths)
+            publish(build(load_date, paths, full_refresh), load_date, paths)
         except (warehouse_build.WarehouseBuildFailed, DatabaseLocked) as error:
             log.error("%s", error)
     return close_night(load_date, paths)

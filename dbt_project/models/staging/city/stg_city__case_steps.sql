@@ -1,5 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['case_no', 'step_seq'],
+        post_hook="{{ drop_rows_of_withdrawn_batches(source('city', 'case_steps')) }}"
+    )
+}}
+
 with source as (
-    {{ latest_version(source('city', 'case_steps'), ['case_no', 'step_seq'], 'occurred_at') }}
+    {{ incremental_latest_version(source('city', 'case_steps'), ['case_no', 'step_seq'], 'occurred_at') }}
 )
 
 select

@@ -1,5 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='case_no',
+        post_hook="{{ drop_rows_of_withdrawn_batches(source('city', 'cases')) }}"
+    )
+}}
+
 with source as (
-    {{ latest_version(source('city', 'cases'), ['case_no'], 'updated_at') }}
+    {{ incremental_latest_version(source('city', 'cases'), ['case_no'], 'updated_at') }}
 )
 
 select

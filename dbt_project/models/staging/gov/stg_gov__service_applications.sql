@@ -1,5 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='application_no',
+        post_hook="{{ drop_rows_of_withdrawn_batches(source('gov', 'service_applications')) }}"
+    )
+}}
+
 with source as (
-    {{ latest_version(source('gov', 'service_applications'), ['application_no'], 'updated_at') }}
+    {{ incremental_latest_version(source('gov', 'service_applications'), ['application_no'], 'updated_at') }}
 )
 
 select

@@ -1,5 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='record_no',
+        post_hook="{{ drop_rows_of_withdrawn_batches(source('party', 'volunteer_service')) }}"
+    )
+}}
+
 with source as (
-    {{ latest_version(source('party', 'volunteer_service'), ['record_no'], 'updated_at') }}
+    {{ incremental_latest_version(source('party', 'volunteer_service'), ['record_no'], 'updated_at') }}
 )
 
 select
