@@ -294,6 +294,7 @@ def write_truth(world: World, out: Path) -> None:
                 }
             ),
             party_activity.volunteer_records(activity.service),
+            services.applicant_records(world.services, world.start, cutoff),
         ],
         ignore_index=True,
     )
