@@ -158,9 +158,10 @@ def test_organization_versions_are_the_truths_changes(analytics, truth):
     )
     expected = pd.concat([before, after]).sort_values(["org_code", "valid_from"], ignore_index=True)
     changed = history[history["org_code"].isin(changes["org_code"])]
-    pd.testing.assert_frame_equal(
-        changed.sort_values(["org_code", "valid_from"], ignore_index=True), expected, check_dtype=False
-    )
+    changed = changed.sort_values(["org_code", "valid_from"], ignore_index=True)
+    for frame in (changed, expected):
+        frame[["valid_from", "valid_to"]] = frame[["valid_from", "valid_to"]].astype("datetime64[ns]")
+    pd.testing.assert_frame_equal(changed, expected, check_dtype=False)
     unchanged = history[~history["org_code"].isin(changes["org_code"])]
     assert (
         len(unchanged)
@@ -169,10 +170,10 @@ def test_organization_versions_are_the_truths_changes(analytics, truth):
     )
     assert (unchanged["valid_from"] == first_night).all() and unchanged["valid_to"].isna().all()
 
-    dissolved = changes.loc[~kept, "org_code"].tolist()
+    dissolved = sorted(
+        zip(changes.loc[~kept, "org_code"], change_night[~kept].dt.to_pydatetime(), strict=True)
+    )
     flagged = analytics.sql(
         "select org_code, org_dissolved_at from marts.dim_organization where not is_current order by org_code"
     ).fetchall()
-    assert [(code, at) for code, at in flagged] == list(
-        zip(dissolved, change_night[~kept].dt.to_pydatetime(), strict=True)
-    )
+    assert flagged == dissolved

@@ -220,7 +220,10 @@ def test_the_first_city_drop_carries_a_year_of_history_and_later_drops_a_day(cit
     earlier = steps[changed < pd.Timestamp("2026-11-02")]  # only closures that reached the extract late
     assert len(earlier) and set(earlier["step"]) == {"结案"}
     orgs = _csv(_days(city_drops, "party")[-1] / "organizations.csv", "gb18030")
-    assert orgs["组织编码"].str.startswith("U").sum() == 15 * 10  # resident units' branches, 15 per community
+    changes = pd.read_parquet(city_drops / "truth" / "organization_changes.parquet")
+    dissolved = (changes["change"] == "dissolved").sum()
+    # resident units' branches, 15 per community, but those dissolved
+    assert dissolved and orgs["组织编码"].str.startswith("U").sum() == 15 * 10 - dissolved
 
 
 def test_fraction_scales_persons_grids_and_orders():
