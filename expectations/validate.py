@@ -238,7 +238,7 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
         for row in o.unexpected_rows if not o.success else ():
             rules_by_row.setdefault(row, []).append(o.rule)
     quarantined = sorted(rules_by_row)
-    keep = pa.array([i not in rules_by_row for i in range(table.num_rows)])
+    keep = pa.array([i not in rules_by_row for i in range(table.num_rows)], pa.bool_())  # typed when empty
     if quarantined:
         bad = (
             table.take(quarantined)

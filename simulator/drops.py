@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -53,11 +52,8 @@ def _constant(text: str, n: int) -> pa.Array:
     return pa.array(np.full(n, text), pa.large_string())
 
 
-def party(
-    folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, updated: datetime, advance: Advance
-) -> None:
+def party(folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, advance: Advance) -> None:
     """党员信息管理系统: GBK CSV with Chinese headers and Windows line endings, as its export button makes."""
-    stamp = f"{updated:%Y-%m-%d %H:%M:%S}"
     header = [
         "组织编码",
         "组织名称",
@@ -73,7 +69,7 @@ def party(
         for o in _chunks(orgs):
             founded = q.date_text(o["founded_on"], np.full(len(o), 2))
             columns = [o[c] for c in ("org_code", "org_name", "org_type", "parent_org_code", "division_code")]
-            yield csv_lines([*columns, o["grid_code"], founded, _constant(stamp, len(o))], "\r\n")
+            yield csv_lines([*columns, o["grid_code"], founded, q.timestamp_text(o["updated_at"])], "\r\n")
             advance(len(o))
 
     write_csv(folder / "organizations.csv", header, org_lines(), "gbk", "\r\n")

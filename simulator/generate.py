@@ -16,6 +16,7 @@ from simulator import (
     drops,
     kpis,
     lifecycle,
+    org_changes,
     party,
     party_activity,
     party_extracts,
@@ -69,7 +70,9 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     # So do the dangling references, which pick among the rows that are otherwise clean.
     reference_rng = np.random.default_rng([seed, 2])
     # Likewise each kind of change to records after they exist: one kind turned up leaves the others as they are.
-    merges, moves, voids, delays, meetings_rng = (np.random.default_rng([seed, 2, k]) for k in range(5))
+    merges, moves, voids, delays, meetings_rng, org_rng = (
+        np.random.default_rng([seed, 2, k]) for k in range(6)
+    )
     with stages.stage("places", 1):
         streets, communities, grids = places.build(preset)
         grids = lifecycle.merge_grids(merges, grids, start, days, mess.grid_merged)
@@ -88,6 +91,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         orgs = party.organizations(
             preset.districts, streets, communities, grids, preset.unit_branches_per_community
         )
+        orgs = org_changes.change(org_rng, orgs, start, days, mess)
         members = party.members(rng, persons, preset, start)
         n = len(members)
         members["style"] = rng.integers(0, 4, n)
@@ -192,7 +196,8 @@ def write_day(world: World, day: int, out: Path, stages: Stages | None = None) -
     members = world.members.assign(org_code=org_code, updated_at=member_updated_at)
     members = members[members["arrival_day"] <= day]
     with stages.stage(f"{when} party", len(world.orgs) + len(members)) as advance:
-        drops.party(out / "party" / when, world.orgs, members, updated, advance)
+        orgs = org_changes.organizations_on(world.orgs, cutoff, updated)
+        drops.party(out / "party" / when, orgs, members, advance)
         since = None if day == 0 else cutoff - np.timedelta64(1, "D")
         advance(party_extracts.write(out / "party" / when, world.party_activity, since, cutoff))
     residents = np.flatnonzero(world.residents["arrival_day"].to_numpy() <= day)
@@ -294,6 +299,7 @@ def write_truth(world: World, out: Path) -> None:
                 }
             ),
             party_activity.volunteer_records(activity.service),
+            services.applicant_records(world.services, world.start, cutoff),
         ],
         ignore_index=True,
     )
@@ -348,6 +354,7 @@ def write_truth(world: World, out: Path) -> None:
         ignore_index=True,
     )
     unified.to_parquet(folder / "cases.parquet", index=False)
+    org_changes.changes(world.orgs, cutoff).to_parquet(folder / "organization_changes.parquet", index=False)
     world.grids.drop(columns=["style"]).to_parquet(folder / "grids.parquet", index=False)
     assignments = lifecycle.worker_assignments(world.workers, world.listed_at)
     assignments.to_parquet(folder / "worker_assignments.parquet", index=False)
@@ -372,7 +379,7 @@ def write_truth(world: World, out: Path) -> None:
         "start": world.start.isoformat(),
         "days": world.days,
         "counts": {
-            "party.organizations": len(world.orgs),
+            "party.organizations": len(org_changes.organizations_on(world.orgs, cutoff, world.listed_at)),
             "party.members": len(members),
             "gov.residents": len(persons),
             "city.grids": int((~(world.grids["merged_at"] < cutoff)).sum()),

@@ -34,7 +34,7 @@ def merge_grids(rng: np.random.Generator, grids: pd.DataFrame, start: date, days
         + pd.Series(seq[chosen] - 1).map("{:04d}".format).to_numpy()
     )
     merged_at = np.full(len(grids), np.datetime64("NaT"), "datetime64[ms]")
-    merged_at[chosen] = _times_on(rng, start, days, len(chosen))
+    merged_at[chosen] = times_on(rng, start, days, len(chosen))
     return grids.assign(merged_into=merged_into, merged_at=merged_at)
 
 
@@ -125,7 +125,7 @@ def closure_delivered_at(cases: pd.DataFrame) -> np.ndarray:
     return cases["closed_at"].to_numpy() + cases["closure_delay_days"].to_numpy().astype("timedelta64[D]")
 
 
-def _times_on(rng: np.random.Generator, start: date, days: int, n: int) -> np.ndarray:
+def times_on(rng: np.random.Generator, start: date, days: int, n: int) -> np.ndarray:
     """Office-hour times on days 1..days-1 (day 0 when there is one day), so a first snapshot sees the before."""
     day = rng.integers(min(1, days - 1), days, n)
     seconds = np.round(rng.uniform(9, 17, n) * 3600).astype("timedelta64[s]")
@@ -168,8 +168,8 @@ def move_workers(
     moved_to[moving] = ordered["grid_code"].to_numpy()[target]
     never = np.full(n, np.datetime64("NaT"), "datetime64[ms]")
     moved_at, left_at = never.copy(), never.copy()
-    moved_at[moving] = _times_on(rng, start, days, len(moving))
-    left_at[leaving] = _times_on(rng, start, days, len(leaving))
+    moved_at[moving] = times_on(rng, start, days, len(moving))
+    left_at[leaving] = times_on(rng, start, days, len(leaving))
     if merging.any():
         moved_to[merging] = own[merging].map(merges["merged_into"]).to_numpy()
         moved_at[merging] = own[merging].map(merges["merged_at"]).to_numpy()

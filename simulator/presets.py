@@ -155,3 +155,8 @@ class Messiness:
     worker_left: float = 0.03  # city: a grid worker who leaves: gone from the next snapshots
     council_date_style: float = 0.3  # city: a meeting day written 2026/11/3, 2026年11月3日 or 20261103
     council_no_attendees: float = 0.02  # dirty — city: a council meeting recorded without its attendee count
+    organization_renamed: float = 0.05  # party: a branch renamed and raised to a general branch (党总支)
+    organization_reparented: float = 0.2  # party: a resident unit's branch put under its street's committee
+    organization_dissolved: float = (
+        0.2  # party: a resident unit's branch dissolved, gone from the next snapshots
+    )

@@ -416,6 +416,24 @@ def write_day(
     write_pages(folder, "service_applications", chunks, len(changed), page_size)
 
 
+def applicant_records(services: Services, start: date, cutoff: np.datetime64) -> pd.DataFrame:
+    """One person record per application a resident submitted by ``cutoff``, as person_records lists them
+    (unit applications name no person); an application quarantined for its channel carries its rule."""
+    apps = services.applications
+    apps = apps[(apps["submitted_at"] < cutoff) & (apps["applicant_type"] == "个人")]
+    submitted = apps["submitted_at"].to_numpy().astype("datetime64[D]")
+    return pd.DataFrame(
+        {
+            "system": "gov",
+            "entity": "service_applicants",
+            "record_key": apps["application_no"],
+            "person_id": apps["person_id"],
+            "dirty_rule": apps["dirty_rule"],
+            "first_day": (submitted - np.datetime64(start, "D")).astype(int),
+        }
+    )
+
+
 def write_truth(services: Services, start: date, cutoff: np.datetime64, folder: Path) -> dict[str, int]:
     """The records as they really are at ``cutoff``, which are dirty and by which rule, and the service KPI
     computed from them (``kpis.service_daily``); returns the record counts for the summary."""

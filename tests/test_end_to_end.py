@@ -151,7 +151,11 @@ def test_entity_counts_match_the_truth(warehouse, truth):
     assert rows("marts.dim_grid where is_current") == counts["city.grids"]
     assert rows("marts.dim_grid") == len(truth.table("grids"))  # a grid merged away stays, flagged
     assert rows("staging.stg_city__grid_workers") == counts["city.grid_workers"]
-    assert rows("marts.dim_organization") == counts["party.organizations"]
+    assert rows("marts.dim_organization where is_current") == counts["party.organizations"]
+    dissolved = truth.table("organization_changes").query("change == 'dissolved'")
+    assert rows("marts.dim_organization") == counts["party.organizations"] + len(
+        dissolved
+    )  # they stay, flagged
     for entity, model in (
         ("member_transfers", "stg_party__member_transfers"),
         ("dual_registrations", "stg_party__dual_registrations"),
@@ -229,6 +233,7 @@ def test_analytics_database_holds_no_clear_personal_data(nightly_run, truth):
         tables = con.sql("select schema_name, table_name from duckdb_tables()").fetchall()
         assert {t for _, t in tables} == {
             *("dim_grid", "dim_organization", "dim_person", "dim_date", "dim_case_category"),
+            "dim_organization_history",
             *("fct_case", "fct_case_step", "kpi_grid_daily", "kpi_community_daily", "kpi_street_daily"),
             *("fct_party_membership", "fct_dual_registration", "fct_volunteer_service"),
             *("kpi_party_community_daily", "kpi_party_street_daily"),
@@ -404,11 +409,11 @@ def test_volume_is_compared_with_the_night_before(nightly_run, truth):
         json.loads(report_for(n, nightly_run.paths).json.read_text())
         for n in sorted(nightly_run.exit_codes)[:2]
     )
-    organizations = {e["source_entity"]: e for e in second["entities"]}["party.organizations"]
+    units = {e["source_entity"]: e for e in second["entities"]}["gov.resident_units"]
     # the same snapshot again: loaded once, and counted with the rows of the batch it repeats
-    assert organizations["status"] == "duplicate"
-    count = truth.summary["counts"]["party.organizations"]
-    assert organizations["volume"] == {"rows": count, "previous_rows": count, "change": 0, "change_pct": 0.0}
+    assert units["status"] == "duplicate"
+    count = truth.summary["counts"]["gov.resident_units"]
+    assert units["volume"] == {"rows": count, "previous_rows": count, "change": 0, "change_pct": 0.0}
     before = {e["source_entity"]: e["rows_read"] for e in first["entities"]}
     for e in second["entities"]:
         if e["status"] == "accepted":

@@ -258,7 +258,7 @@ def _check_published_night(summary, paths, damaged_key, expected, published_befo
         assert table_fingerprints(paths.warehouse)[history] == published_before[history]
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         cases = {r[0] for r in con.sql("select case_key from marts.fct_case").fetchall()}
-        orgs = con.sql("select count(*) from marts.dim_organization").fetchall()[0][0]
+        orgs = con.sql("select count(*) from marts.dim_organization where is_current").fetchall()[0][0]
     night1 = _accepted_on(paths, "city.cases", NIGHT1)
     assert set(night1["case_no"]) <= cases  # the first night's cases are all still there
     assert orgs == len(_accepted(paths, "party.organizations"))

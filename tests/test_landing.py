@@ -47,15 +47,15 @@ def test_the_same_file_twice_is_a_no_op(home):
 
 
 def test_an_unchanged_snapshot_on_a_later_day_is_recorded_as_a_duplicate(home):
-    orgs = get("party", "organizations")
-    land(orgs, DAY1, home)
-    later = land(orgs, DAY2, home)
+    units = get("gov", "resident_units")  # no unit registers or leaves during the tiny nights
+    land(units, DAY1, home)
+    later = land(units, DAY2, home)
     assert later.already_landed and later.batch.status == "duplicate"
     assert later.batch.rows_read == 0 and "same bytes" in later.batch.message
-    assert not partition(home.landing_parquet, orgs, DAY2).exists()
-    record = next((home.manifest / "party" / "organizations" / f"load_date={DAY2}").glob("*.json"))
+    assert not partition(home.landing_parquet, units, DAY2).exists()
+    record = next((home.manifest / "gov" / "resident_units" / f"load_date={DAY2}").glob("*.json"))
     before = record.read_text()
-    assert land(orgs, DAY2, home).already_landed  # rerunning that day
+    assert land(units, DAY2, home).already_landed  # rerunning that day
     assert record.read_text() == before
 
 

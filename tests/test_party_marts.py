@@ -1,16 +1,16 @@
 """The party marts after the real nightly runs equal the simulator's truth: membership periods dated by the
-transfers, the roster's SCD2 history, 双报到, volunteer service and the party KPIs per community and street."""
+transfers, the roster's SCD2 history, 双报到 and volunteer service (the party KPI marts: tests/test_marts.py)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import duckdb
 import pandas as pd
 import pytest
 
-from simulator.kpis import with_party_rates
-from tests.conftest import DAYS
-
-KEYS = ["community_code", "street_code", "district_code", "date_day"]
+from tests.conftest import DAYS, START
+from tests.kpi_marts import party_kpis
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +25,6 @@ def warehouse(nightly_run):
         yield con
 
 
-@pytest.fixture(scope="module")
-def truth_kpis(truth) -> pd.DataFrame:
-    return truth.table("kpis_party_daily").assign(
-        street_code=lambda t: t["community_code"].str[:9], district_code=lambda t: t["community_code"].str[:6]
-    )
-
-
 def member_of_person(warehouse) -> dict[str, str]:
     """Pseudonymous person key → member number, from the internal warehouse."""
     rows = warehouse.sql(
@@ -41,49 +34,13 @@ def member_of_person(warehouse) -> dict[str, str]:
     return dict(rows)
 
 
-def party_kpis(con, name: str, columns: list[str]) -> pd.DataFrame:
-    frame = con.sql(f"select {', '.join(columns)} from marts.{name}").df()
-    frame["date_day"] = frame["date_day"].dt.date
-    return frame.sort_values(columns[:2], ignore_index=True)
-
-
-def test_community_party_kpis_equal_the_truth(analytics, truth_kpis):
-    columns = ["community_code", "date_day", "in_service_members", "registered_in_service_members"]
-    columns += ["volunteer_records", "volunteer_hours", "volunteer_points", "dual_registration_rate"]
-    expected = truth_kpis[columns].sort_values(columns[:2], ignore_index=True)
-    actual = party_kpis(analytics, "kpi_party_community_daily", columns)
+def test_party_kpis_change_from_one_day_to_the_next(truth):
+    """The party KPIs compared in test_marts.py are not trivial: hours served, members registered, and
+    registrations made during the nights move the rate from one day to the next."""
+    expected = party_kpis(truth)
     assert expected["volunteer_hours"].sum() > 0 and expected["registered_in_service_members"].sum() > 0
-    # registrations made during the nights move the rate from one day to the next
     assert expected.groupby("community_code")["registered_in_service_members"].nunique().max() > 1
-    pd.testing.assert_frame_equal(actual, expected, check_dtype=False, rtol=1e-12)
-
-
-def per_street(truth_kpis: pd.DataFrame) -> pd.DataFrame:
-    """The truth's community rows summed per street and day, rates recomputed from the sums."""
-    counts = truth_kpis.columns.difference([*KEYS, "dual_registration_rate", "community_party_coverage_rate"])
-    return with_party_rates(
-        truth_kpis.groupby(["street_code", "date_day"], as_index=False)[list(counts)].sum()
-    )
-
-
-def test_street_party_kpis_equal_the_truth_rolled_up(analytics, truth_kpis):
-    columns = ["street_code", "date_day", "in_service_members", "registered_in_service_members"]
-    columns += ["volunteer_records", "volunteer_hours", "volunteer_points", "dual_registration_rate"]
-    expected = per_street(truth_kpis)[columns].sort_values(columns[:2], ignore_index=True)
-    actual = party_kpis(analytics, "kpi_party_street_daily", columns)
-    pd.testing.assert_frame_equal(actual, expected, check_dtype=False, rtol=1e-12)
-
-
-def test_party_committee_coverage_equals_the_truth(analytics, truth_kpis):
-    """社区大党委 coverage per street, as kpi_street_daily and kpi_community_daily report it."""
-    columns = ["street_code", "date_day", "communities", "communities_with_party_committee"]
-    columns += ["community_party_coverage_rate"]
-    expected = per_street(truth_kpis)[columns].sort_values(columns[:2], ignore_index=True)
-    actual = party_kpis(analytics, "kpi_street_daily", columns)
-    pd.testing.assert_frame_equal(actual, expected, check_dtype=False)
-    has = party_kpis(analytics, "kpi_community_daily", ["community_code", "date_day", "has_party_committee"])
-    truth = truth_kpis.sort_values(["community_code", "date_day"], ignore_index=True)
-    assert (has["has_party_committee"] == truth["communities_with_party_committee"].astype(bool)).all()
+    assert 0 < expected["communities_with_party_committee"].sum() <= expected["communities"].sum()
 
 
 def test_membership_periods_equal_the_truth(analytics, warehouse, truth):
@@ -176,3 +133,47 @@ def test_volunteer_service_equals_the_truth(analytics, truth):
     assert merged.groupby("person_id")["person_key"].nunique().max() == 1
     volunteers = analytics.sql("select count(*) from marts.dim_person where is_volunteer").fetchall()[0][0]
     assert volunteers == service["person_id"].nunique()
+
+
+def test_organization_versions_are_the_truths_changes(analytics, truth):
+    """Each renaming, re-parenting and dissolution the simulator made during the nights is a version of
+    dim_organization_history from the end of its day; every other organization has its one version, current."""
+    changes = truth.table("organization_changes")
+    assert set(changes["change"]) == {"renamed", "reparented", "dissolved"}
+    columns = ["org_name", "org_type", "parent_org_code"]
+    history = analytics.sql(
+        f"select org_code, {', '.join(columns)}, valid_from, valid_to, ends_in_dissolution"
+        " from marts.dim_organization_history"
+    ).df()
+    first_night = pd.Timestamp(START + timedelta(days=1))
+    change_night = changes["changed_at"].dt.floor("D") + pd.Timedelta(days=1)
+    before = changes[["org_code", *columns]].assign(
+        valid_from=first_night, valid_to=change_night, ends_in_dissolution=changes["change"] == "dissolved"
+    )
+    kept = changes["change"] != "dissolved"
+    after = (
+        changes.loc[kept, ["org_code", *(f"new_{c}" for c in columns)]]
+        .rename(columns=lambda c: c.removeprefix("new_"))
+        .assign(valid_from=change_night[kept], valid_to=pd.NaT, ends_in_dissolution=False)
+    )
+    expected = pd.concat([before, after]).sort_values(["org_code", "valid_from"], ignore_index=True)
+    changed = history[history["org_code"].isin(changes["org_code"])]
+    changed = changed.sort_values(["org_code", "valid_from"], ignore_index=True)
+    for frame in (changed, expected):
+        frame[["valid_from", "valid_to"]] = frame[["valid_from", "valid_to"]].astype("datetime64[ns]")
+    pd.testing.assert_frame_equal(changed, expected, check_dtype=False)
+    unchanged = history[~history["org_code"].isin(changes["org_code"])]
+    assert (
+        len(unchanged)
+        == unchanged["org_code"].nunique()
+        == truth.summary["counts"]["party.organizations"] - (kept.sum())
+    )
+    assert (unchanged["valid_from"] == first_night).all() and unchanged["valid_to"].isna().all()
+
+    dissolved = sorted(
+        zip(changes.loc[~kept, "org_code"], change_night[~kept].dt.to_pydatetime(), strict=True)
+    )
+    flagged = analytics.sql(
+        "select org_code, org_dissolved_at from marts.dim_organization where not is_current order by org_code"
+    ).fetchall()
+    assert flagged == dissolved

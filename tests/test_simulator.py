@@ -154,6 +154,29 @@ def test_truth_matches_the_drops(drops):
     assert len(applications) == counts["gov.service_applications"]
 
 
+def test_each_organization_change_shows_in_the_extracts_from_its_day_on(drops):
+    """A change made on day D (renamed, re-parented or dissolved) is in D's extract, stamped with its time, and
+    not in D-1's; the values before it are what the extracts before show."""
+    changes = pd.read_parquet(drops / "truth" / "organization_changes.parquet").set_index("org_code")
+    assert set(changes["change"]) >= {"renamed"}
+    columns = ["org_name", "org_type", "parent_org_code"]
+    for folder in _days(drops, "party"):
+        orgs = _csv(folder / "organizations.csv", "gb18030").set_index("组织编码")
+        orgs = orgs.rename(
+            columns={"组织名称": "org_name", "组织类别": "org_type", "上级组织编码": "parent_org_code"}
+        )
+        made = changes["changed_at"] < pd.Timestamp(folder.name) + pd.Timedelta(days=1)
+        dissolved = changes.index[made & (changes["change"] == "dissolved")]
+        assert not orgs.index.isin(dissolved).any()
+        shown = changes.drop(dissolved)
+        shown_made = made.drop(dissolved)
+        new = shown[[f"new_{c}" for c in columns]].set_axis(columns, axis=1)
+        expected = new.where(shown_made, shown[columns], axis=0)
+        pd.testing.assert_frame_equal(orgs.loc[expected.index, columns], expected, check_names=False)
+        stamped = orgs.loc[shown.index[shown_made], "更新时间"]
+        assert (stamped == shown.loc[shown_made, "changed_at"].dt.strftime("%Y-%m-%d %H:%M:%S")).all()
+
+
 def test_each_changed_application_carries_its_events_of_the_drop(drops):
     for day in _days(drops, "gov"):
         apps = pd.DataFrame(_pages(day, "service_applications"))
@@ -197,7 +220,10 @@ def test_the_first_city_drop_carries_a_year_of_history_and_later_drops_a_day(cit
     earlier = steps[changed < pd.Timestamp("2026-11-02")]  # only closures that reached the extract late
     assert len(earlier) and set(earlier["step"]) == {"结案"}
     orgs = _csv(_days(city_drops, "party")[-1] / "organizations.csv", "gb18030")
-    assert orgs["组织编码"].str.startswith("U").sum() == 15 * 10  # resident units' branches, 15 per community
+    changes = pd.read_parquet(city_drops / "truth" / "organization_changes.parquet")
+    dissolved = (changes["change"] == "dissolved").sum()
+    # resident units' branches, 15 per community, but those dissolved
+    assert dissolved and orgs["组织编码"].str.startswith("U").sum() == 15 * 10 - dissolved
 
 
 def test_fraction_scales_persons_grids_and_orders():

@@ -1,7 +1,8 @@
 {#-
-  The time a snapshot records a hard delete at (dbt_valid_to of a record gone from the extract): the end of
-  the newest night loaded of the city's snapshot entities, not the wall clock of the build. So a rerun or a
-  backfill gives the same history, and a worker who left on day D stops counting at the end of D.
+  The time a snapshot records a change or a hard delete at (dbt_valid_from of a checked change, dbt_valid_to of
+  a record gone from the extract): the end of the newest night loaded of the snapshotted entities, not the wall
+  clock of the build. So a rerun or a backfill gives the same history, and a worker who left on day D stops
+  counting at the end of D. Each entity counts, as an unchanged extract lands no new night of its own.
 -#}
 {% macro duckdb__snapshot_get_time() -%}
     (
@@ -10,6 +11,8 @@
             select _load_date from {{ source('city', 'grid_workers') }}
             union all
             select _load_date from {{ source('city', 'grids') }}
+            union all
+            select _load_date from {{ source('party', 'organizations') }}
         )
     )::timestamp
 {%- endmacro %}

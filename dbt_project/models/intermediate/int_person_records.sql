@@ -41,3 +41,15 @@ from (
     group by volunteer_key
 ) as v
 left join {{ ref('stg_party__members') }} as m on m.member_id = v.member_id
+
+union all
+
+-- a resident applying for a service (办件): the application names its resident, whose name and birth date it
+-- takes; its own ID number is often masked, so the resident's full one stands in for it then
+select 'gov.service_applicants', a.application_no, r.full_name, r.gender, r.birth_date,
+       case when a.applicant_id_number like '%*%' and r.id_number not like '%*%' then r.id_number
+            else a.applicant_id_number end,
+       a.applicant_phone, a.community_code
+from {{ ref('stg_gov__service_applications') }} as a
+left join {{ ref('stg_gov__residents') }} as r on r.resident_id = a.applicant_resident_id
+where a.applicant_type = '个人'

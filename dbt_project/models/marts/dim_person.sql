@@ -10,6 +10,7 @@ select
     bool_or(record_source = 'city.grid_workers') as is_grid_worker,
     bool_or(record_source = 'gov.hotline_callers') as is_hotline_caller,
     bool_or(record_source = 'party.volunteers') as is_volunteer,
+    bool_or(record_source = 'gov.service_applicants') as is_service_applicant,
     count(*) as source_record_count
 from {{ ref('int_person_identities') }}
 group by person_key

@@ -1,9 +1,10 @@
 -- One row per service application (办件): its applicant as a pseudonymous person key or a unit key, its
 -- times, and its deadline and whether it was completed within its item's promise (macros/service_kpis.sql).
-with residents as (
-    select record_key as resident_id, person_key
+-- A person applicant is a person record of its own (int_person_records), resolved like any other.
+with applicants as (
+    select record_key as application_no, person_key
     from {{ ref('int_person_identities') }}
-    where record_source = 'gov.residents'
+    where record_source = 'gov.service_applicants'
 ),
 
 applications as (
@@ -19,7 +20,7 @@ select
     a.application_no,
     a.item_code,
     a.applicant_type,
-    r.person_key as applicant_person_key,
+    p.person_key as applicant_person_key,
     a.applicant_credit_code as applicant_unit_key,
     a.channel,
     a.community_code,
@@ -35,4 +36,4 @@ select
     a.completed_at is not null as is_completed,
     {{ is_completed_within_promise('a.completed_at', 'a.deadline_day') }} as is_completed_within_promise
 from applications as a
-left join residents as r on a.applicant_resident_id = r.resident_id
+left join applicants as p on a.application_no = p.application_no
