@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingest import manifest
@@ -35,9 +36,14 @@ VERDICTS_SCHEMA = pa.schema([("_row", pa.int64()), ("_rules", pa.string())])
 @dataclass(frozen=True)
 class Carried:
     source: manifest.Batch  # the batch the rows were carried from
-    rows: pa.Table  # typed rows (the contract's columns and ``_raw``), in landing order
-    positions: pa.Array  # each carried row's position in today's extract
-    rules: pa.Array  # each carried row's quarantine rules, "" for accepted
+    previous: pa.Table  # that batch's rows: its contract columns and ``_raw``, then ``_rules``
+    positions: pa.Array  # each carried row's position in today's extract, ascending
+    previous_rows: pa.Array  # and its row in ``previous``
+
+    @property
+    def rules(self) -> pa.Array:
+        """Each carried row's quarantine rules, "" for accepted."""
+        return self.previous["_rules"].take(self.previous_rows).combine_chunks()
 
 
 def verdicts_file(paths: Paths, contract: Contract, load_date: date, batch_id: str) -> Path:
@@ -76,32 +82,35 @@ def carry_forward(paths: Paths, contract: Contract, load_date: date, records: pa
     source = last_committed_snapshot(paths, contract, load_date)
     if source is None:
         return None
-    night = source.load_date
-    folder = f"load_date={night}/{source.batch_id}.parquet"
+    folder = f"load_date={source.load_date}/{source.batch_id}.parquet"
     accepted = paths.accepted / contract.system / contract.entity / folder
     quarantined = paths.quarantine / contract.system / contract.entity / folder
     if not accepted.exists():
         return None
-    typed = [f'"{name}"' for name in contract.arrow_schema().names if not name.startswith("_")]
-    previous = f"select {', '.join(typed)}, _raw, '' as _rules from read_parquet('{accepted}')"
+    columns = [n for n in contract.arrow_schema().names if not n.startswith("_")] + ["_raw"]
+    parts = [pq.read_table(accepted, columns=columns)]
+    parts[0] = parts[0].append_column("_rules", pa.array([""] * parts[0].num_rows, pa.string()))
     if quarantined.exists():
-        previous += (
-            f" union all select {', '.join(typed)}, _raw, _rules from read_parquet('{quarantined}')"
-            " where _readmitted_by is null"
-        )
+        waiting = pq.read_table(quarantined, columns=[*columns, "_rules", "_readmitted_by"])
+        parts.append(waiting.filter(pc.is_null(waiting["_readmitted_by"])).drop_columns(["_readmitted_by"]))
+    previous = pa.concat_tables(parts)
     with duckdb.connect() as con:
         con.register("today", pa.table({"_raw": records, "_row": pa.array(range(len(records)), pa.int64())}))
+        con.register(
+            "previous",
+            pa.table({"_raw": previous["_raw"], "_row": pa.array(range(previous.num_rows), pa.int64())}),
+        )
         found = con.sql(
-            f"with previous as (select *, md5(_raw) as checksum from ({previous})"
-            " qualify row_number() over (partition by checksum) = 1)"
-            " select previous.* exclude (checksum), today._row from (select _row, md5(_raw) as checksum"
-            " from today) as today join previous using (checksum) order by today._row"
+            "select today._row as position, min(previous._row) as previous_row"
+            " from (select _row, md5(_raw) as checksum from today) as today"
+            " join (select _row, md5(_raw) as checksum from previous) as previous using (checksum)"
+            " group by today._row order by today._row"
         ).fetch_arrow_table()
     if not found.num_rows:
         return None
     return Carried(
         source=source,
-        rows=found.drop_columns(["_rules", "_row"]),
-        positions=found["_row"].combine_chunks(),
-        rules=found["_rules"].combine_chunks(),
+        previous=previous,
+        positions=found["position"].combine_chunks(),
+        previous_rows=found["previous_row"].combine_chunks(),
     )

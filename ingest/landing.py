@@ -112,16 +112,19 @@ def _parse_carrying(
     fresh = np.ones(len(raw), dtype=bool)
     fresh[carried.positions.to_numpy()] = False
     parsed = parse(raw[fresh], contract, where, records.filter(pa.array(fresh)))
-    places = raw[["_source_file", "_source_row"]].iloc[carried.positions.to_numpy()]
-    kept = (
-        carried.rows.append_column("_source_file", pa.array(places["_source_file"].astype(str), pa.string()))
-        .append_column("_source_row", pa.array(places["_source_row"].astype("int64"), pa.int64()))
-        .select(parsed.table.schema.names)
-        .cast(parsed.table.schema)
-    )
-    order = np.concatenate([np.flatnonzero(fresh), carried.positions.to_numpy()])
-    table = pa.concat_tables([parsed.table, kept]).take(np.argsort(order, kind="stable"))
-    return Parsed(table, parsed.extra_columns, parsed.missing_columns), carried
+    typed = parsed.table.drop_columns(["_source_file", "_source_row"])
+    # One take from [fresh rows; the previous batch's rows] puts every row at its place in today's extract.
+    source = np.empty(len(raw), dtype=np.int64)
+    source[fresh] = np.arange(typed.num_rows)
+    source[~fresh] = typed.num_rows + carried.previous_rows.to_numpy()
+    previous = carried.previous.select(typed.schema.names).cast(typed.schema)
+    table = pa.concat_tables([typed, previous]).take(source)
+    table = table.append_column(
+        parsed.table.schema.field("_source_file"), pa.array(raw["_source_file"].astype(str), pa.string())
+    ).append_column(parsed.table.schema.field("_source_row"), pa.array(raw["_source_row"].astype("int64")))
+    return Parsed(
+        table.select(parsed.table.schema.names), parsed.extra_columns, parsed.missing_columns
+    ), carried
 
 
 def _write_verdicts(carried: carry.Carried, target: Path) -> None:
