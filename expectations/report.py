@@ -1,6 +1,7 @@
 """The nightly quality summary: the one page a reviewer opens to know whether last night's data is fit to use.
 
-Per source entity: the batch's status; rows read, loaded and quarantined; each rule's verdict (``fail``: a
+Per source entity: the batch's status; rows read, loaded and quarantined, and of those read how many were
+carried unchanged from the last snapshot (``ingest.carry``); each rule's verdict (``fail``: a
 critical rule failed and the batch was rejected; ``warn``: a warning rule caught rows, which went to
 quarantine); schema drift (columns the source sent that the contract does not know, optional columns it did
 not send, source types changed since the last batch: ``ingest.schema_drift``); the change in volume
@@ -90,6 +91,7 @@ def _entity(paths: Paths, contract: Contract, load_date: date, docs: data_docs.N
         "rows_read": batch.rows_read if batch else 0,
         "rows_loaded": batch.rows_loaded if batch else 0,
         "rows_quarantined": batch.rows_quarantined if batch else 0,
+        "rows_carried": batch.rows_carried if batch else 0,
         "rule_counts": {v: sum(r["verdict"] == v for r in rules) for v in VERDICTS},
         "rules": rules,
         "schema_drift": columns,
@@ -107,7 +109,10 @@ def quality_summary(load_date: date, paths: Paths, docs: data_docs.NightDocs) ->
         "previous_load_date": (load_date - timedelta(days=1)).isoformat(),
         "generated_at": manifest.now(),
         "verdict": _worst(e["verdict"] for e in entities),
-        "totals": {k: sum(e[k] for e in entities) for k in ("rows_read", "rows_loaded", "rows_quarantined")},
+        "totals": {
+            k: sum(e[k] for e in entities)
+            for k in ("rows_read", "rows_loaded", "rows_quarantined", "rows_carried")
+        },
         "data_docs": os.path.relpath(docs.index, paths.quality_reports),
         "entities": entities,
     }

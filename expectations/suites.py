@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column as RowColumn
 
 from expectations.checks import (
     ExpectColumnValuesToBeValidCnRic,
@@ -154,11 +155,32 @@ def expectations_for(contract: Contract, load_date: date) -> list[gxe.Expectatio
     return found + _domain_rules(contract)
 
 
-def build_suite(contract: Contract, load_date: date) -> gx.ExpectationSuite:
+# A batch that carried rows from the last snapshot (``ingest.carry``) marks with 1 in this column the rows
+# whose verdict must be reached again; the rules of one row at a time check only those.
+RECHECK = "_recheck"
+# Rules over the whole batch: every row counts for them, carried or not.
+WHOLE_BATCH = (
+    gxe.ExpectTableRowCountToBeBetween,
+    gxe.ExpectColumnValuesToBeUnique,
+    gxe.ExpectCompoundColumnsToBeUnique,
+    ExpectMulticolumnValuesToBeInStepOrder,
+)
+# Row rules whose verdict depends on the night as well as the row: the keys delivered so far, the load date.
+NIGHT_DEPENDENT = ("references", "not_in_future")
+
+
+def is_whole_batch(expectation: gxe.Expectation) -> bool:
+    return isinstance(expectation, WHOLE_BATCH)
+
+
+def build_suite(contract: Contract, load_date: date, rechecked_only: bool = False) -> gx.ExpectationSuite:
+    """The entity's suite for a night; with ``rechecked_only`` its row rules check the ``RECHECK`` rows."""
     suite = gx.ExpectationSuite(
         name=contract.key,
         meta={"contract_version": contract.version, "description": contract.description},
     )
     for expectation in expectations_for(contract, load_date):
+        if rechecked_only and not is_whole_batch(expectation):
+            expectation.row_condition = RowColumn(RECHECK) == 1
         suite.add_expectation(expectation)
     return suite

@@ -30,8 +30,17 @@ import pyarrow.parquet as pq
 from expectations.committed import committed_batches
 from expectations.masking import mask_raw_record
 from expectations.references import unknown_references
-from expectations.suites import CRITICAL, UNREADABLE, build_suite
+from expectations.suites import (
+    CRITICAL,
+    NIGHT_DEPENDENT,
+    RECHECK,
+    UNREADABLE,
+    build_suite,
+    expectations_for,
+    is_whole_batch,
+)
 from ingest import faults, manifest
+from ingest.carry import carried_verdicts
 from ingest.config import Paths
 from ingest.contracts import Contract
 from ingest.landing import partition, write_parquet_atomic, write_text_atomic
@@ -67,7 +76,7 @@ def gx_context(root: Path):
     return gx.get_context(mode="file", project_root_dir=str(root))
 
 
-def _checkpoint(contract: Contract, load_date: date, paths: Paths):
+def _checkpoint(contract: Contract, load_date: date, paths: Paths, rechecked_only: bool = False):
     context = gx_context(paths.gx_root)
     source = context.data_sources.add_or_update_pandas("landing")
     try:
@@ -78,7 +87,7 @@ def _checkpoint(contract: Contract, load_date: date, paths: Paths):
         batch_definition = asset.get_batch_definition("batch")
     except KeyError:
         batch_definition = asset.add_batch_definition_whole_dataframe("batch")
-    suite = context.suites.add_or_update(build_suite(contract, load_date))
+    suite = context.suites.add_or_update(build_suite(contract, load_date, rechecked_only))
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=contract.key, data=batch_definition, suite=suite)
     )
@@ -105,6 +114,35 @@ def gx_project_lock(paths: Paths) -> Iterator[None]:
         yield
 
 
+def needs_recheck(carried: pd.Series, reference_helpers: dict[str, pd.Series]) -> pd.Series:
+    """The rows whose row rules must run: those not carried, those quarantined by a rule that depends on the
+    night (a key delivered since, a date no longer in the future), and any naming a key not delivered."""
+    night_dependent = f"[^,]*:(?:{'|'.join(NIGHT_DEPENDENT)})"
+    recheck = carried.isna() | carried.fillna("").str.contains(f"(?:^|,){night_dependent}(?:,|$)")
+    for helper in reference_helpers.values():
+        recheck |= helper.notna()
+    return recheck
+
+
+def _with_carried(
+    outcomes: list[RuleOutcome], whole_batch: set[str], carried: pd.Series, recheck: pd.Series
+) -> list[RuleOutcome]:
+    """Each row rule's outcome with the carried rows it quarantined in their batch and not checked again."""
+    kept = carried[~recheck & carried.fillna("").ne("")]
+    by_rule: dict[str, list[int]] = {}
+    for position, rules in zip(kept.index, kept, strict=True):
+        for rule in rules.split(","):
+            by_rule.setdefault(rule, []).append(int(position))
+    merged = []
+    for o in outcomes:
+        rows = by_rule.get(o.rule, []) if o.rule not in whole_batch and not o.error else []
+        if rows:
+            unexpected = tuple(sorted({*o.unexpected_rows, *rows}))
+            o = RuleOutcome(o.rule, o.severity, success=False, unexpected_rows=unexpected, error=o.error)
+        merged.append(o)
+    return merged
+
+
 def run_suite(
     contract: Contract,
     frame: pd.DataFrame,
@@ -112,16 +150,24 @@ def run_suite(
     paths: Paths,
     run_name: str,
     references_as_of: date | None = None,
+    carried: pd.Series | None = None,
 ) -> list[RuleOutcome]:
     """Each rule's outcome on ``frame``, checked with the suite of ``load_date``, its references against the
-    keys delivered by ``references_as_of`` (by default that night too)."""
+    keys delivered by ``references_as_of`` (by default that night too). ``carried`` holds, per row carried
+    from the last snapshot batch, the rules that quarantined it there ("" if accepted) and null for the
+    others: row rules then check only the rows ``needs_recheck`` finds, and the carried rows keep their
+    verdict; whole-batch rules (key uniqueness, row count) check every row."""
+    helpers = unknown_references(contract, frame, references_as_of or load_date, paths)
+    recheck = None if carried is None else needs_recheck(carried, helpers)
+    # GX hashes every column of the frame it is given; no rule reads the raw record, the largest column.
+    checked = frame.drop(columns="_raw").assign(**helpers)
+    if recheck is None:
+        checked[UNREADABLE] = unreadable(frame, contract)
+    else:
+        checked[UNREADABLE] = unreadable(frame[recheck], contract).reindex(frame.index)
+        checked[RECHECK] = recheck.astype("int8")
     with gx_project_lock(paths):
-        checkpoint = _checkpoint(contract, load_date, paths)
-        # GX hashes every column of the frame it is given; no rule reads the raw record, the largest column.
-        checked = frame.drop(columns="_raw").assign(
-            **{UNREADABLE: unreadable(frame, contract)},
-            **unknown_references(contract, frame, references_as_of or load_date, paths),
-        )
+        checkpoint = _checkpoint(contract, load_date, paths, rechecked_only=recheck is not None)
         result = checkpoint.run(
             batch_parameters={"dataframe": checked}, run_id=gx.RunIdentifier(run_name=run_name)
         )
@@ -142,7 +188,10 @@ def run_suite(
                     error=error,
                 )
             )
-    return outcomes
+    if recheck is None:
+        return outcomes
+    whole_batch = {e.meta["rule"] for e in expectations_for(contract, load_date) if is_whole_batch(e)}
+    return _with_carried(outcomes, whole_batch, carried, recheck)
 
 
 def _samples(contract: Contract, frame: pd.DataFrame, rows: tuple[int, ...]) -> str:
@@ -203,6 +252,16 @@ def write_schema_files(paths: Paths, contract: Contract) -> None:
             write_parquet_atomic(table_schema.empty_table(), target)
 
 
+def _carried(paths: Paths, contract: Contract, load_date: date, batch_id: str, rows: int) -> pd.Series | None:
+    """Per landed row, the quarantine rules it was carried with ("" if accepted, null if not carried)."""
+    verdicts = carried_verdicts(paths, contract, load_date, batch_id)
+    if verdicts is None:
+        return None
+    carried = pd.Series(None, index=range(rows), dtype=object)
+    carried.iloc[verdicts["_row"].to_numpy()] = verdicts["_rules"].to_numpy(zero_copy_only=False)
+    return carried
+
+
 def validate(contract: Contract, load_date: date, paths: Paths | None = None) -> manifest.Batch:
     paths = paths or Paths.from_env()
     batch = manifest.latest(paths.manifest, contract.system, contract.entity, load_date)
@@ -213,7 +272,14 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     started = time.perf_counter()
     table = pq.read_table(partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet")
     frame = table.to_pandas()
-    outcomes = run_suite(contract, frame, load_date, paths, run_name=batch.batch_id)
+    outcomes = run_suite(
+        contract,
+        frame,
+        load_date,
+        paths,
+        run_name=batch.batch_id,
+        carried=_carried(paths, contract, load_date, batch.batch_id, len(frame)),
+    )
     _record_outcomes(paths, contract, batch, outcomes)
     write_schema_files(paths, contract)
 

@@ -37,6 +37,11 @@ class Paths:
         return self.home / "landing" / "parquet"
 
     @property
+    def landing_carried(self) -> Path:
+        """Per landed snapshot batch, its rows carried from the last committed batch (``ingest.carry``)."""
+        return self.home / "landing" / "carried"
+
+    @property
     def manifest(self) -> Path:
         return self.home / "landing" / "manifest"
 

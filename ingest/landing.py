@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest import faults, manifest, schema_drift
+from ingest import carry, faults, manifest, schema_drift
 from ingest.config import Paths
 from ingest.contracts import Contract
 from ingest.files import replacing
-from ingest.parse import parse
+from ingest.parse import Parsed, parse, raw_records, source_columns
 from ingest.readers import ExtractError, read_extract
 
 
@@ -98,14 +100,48 @@ def _repeats_last_snapshot(paths: Paths, contract: Contract, load_date: date, di
     return bool(landed) and landed[-1].checksum == digest
 
 
+def _parse_carrying(
+    raw: pd.DataFrame, contract: Contract, load_date: date, where: str, paths: Paths
+) -> tuple[Parsed, carry.Carried | None]:
+    """Parse the extract; a snapshot's rows unchanged since its last committed batch are carried from it
+    (``ingest.carry``) instead, with today's place in the file, and only the others parsed."""
+    records = raw_records(raw, source_columns(raw))
+    carried = carry.carry_forward(paths, contract, load_date, records)
+    if carried is None:
+        return parse(raw, contract, where, records), None
+    fresh = np.ones(len(raw), dtype=bool)
+    fresh[carried.positions.to_numpy()] = False
+    parsed = parse(raw[fresh], contract, where, records.filter(pa.array(fresh)))
+    typed = parsed.table.drop_columns(["_source_file", "_source_row"])
+    # One take from [fresh rows; the previous batch's rows] puts every row at its place in today's extract.
+    source = np.empty(len(raw), dtype=np.int64)
+    source[fresh] = np.arange(typed.num_rows)
+    source[~fresh] = typed.num_rows + carried.previous_rows.to_numpy()
+    previous = carried.previous.select(typed.schema.names).cast(typed.schema)
+    table = pa.concat_tables([typed, previous]).take(source)
+    table = table.append_column(
+        parsed.table.schema.field("_source_file"), pa.array(raw["_source_file"].astype(str), pa.string())
+    ).append_column(parsed.table.schema.field("_source_row"), pa.array(raw["_source_row"].astype("int64")))
+    return Parsed(
+        table.select(parsed.table.schema.names), parsed.extra_columns, parsed.missing_columns
+    ), carried
+
+
+def _write_verdicts(carried: carry.Carried, target: Path) -> None:
+    verdicts = pa.table([carried.positions, carried.rules], schema=carry.VERDICTS_SCHEMA)
+    write_parquet_atomic(verdicts, target)
+
+
 def land(
     contract: Contract,
     load_date: date,
     paths: Paths | None = None,
     source_types: dict[str, str] | None = None,
+    carry_forward: bool = True,
 ) -> LandResult:
     """Land the day's extract. ``source_types`` (column → type) comes from a typed source such as the city
-    DB; JSON pages bring their own; a change from the last batch's is recorded as schema drift."""
+    DB; JSON pages bring their own; a change from the last batch's is recorded as schema drift. Without
+    ``carry_forward`` every row of a snapshot is parsed and validated, as on its first night."""
     paths = paths or Paths.from_env()
     drop = paths.drop_dir(contract.system, load_date)
     files = sorted(drop.glob(contract.file_glob))
@@ -148,7 +184,10 @@ def land(
     try:
         where = files[0] if len(files) == 1 else drop
         raw = read_extract(files, contract)
-        parsed = parse(raw, contract, where=str(where))
+        if carry_forward:
+            parsed, carried = _parse_carrying(raw, contract, load_date, str(where), paths)
+        else:
+            parsed, carried = parse(raw, contract, str(where)), None
     except ExtractError as err:
         record_failure(contract, load_date, files, digest, str(err), paths)
         raise
@@ -162,6 +201,11 @@ def land(
     )
     try:
         _keep_raw(files, partition(paths.landing_raw, contract, load_date) / batch.batch_id)
+        verdicts = carry.verdicts_file(paths, contract, load_date, batch.batch_id)
+        if carried is not None:
+            _write_verdicts(carried, verdicts)
+        else:
+            verdicts.unlink(missing_ok=True)  # an earlier, interrupted landing of this batch may have carried
         write_parquet_atomic(
             table, partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet"
         )
@@ -173,6 +217,8 @@ def land(
         raise
     batch.status = "landed"
     batch.rows_read = n
+    if carried is not None:
+        batch.rows_carried, batch.carried_from = len(carried.positions), carried.source.batch_id
     batch.extra_columns = list(parsed.extra_columns)
     batch.missing_columns = list(parsed.missing_columns)
     batch.source_types = source_types if source_types is not None else raw.attrs.get("source_types", {})

@@ -34,6 +34,10 @@ class Batch:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_carried: int = (
+        0  # of the rows read, how many were unchanged since the last snapshot (``ingest.carry``)
+    )
+    carried_from: str = ""  # the batch they were carried from
     rows_readmitted: int = 0  # of the rows quarantined at validation, how many a readmission loaded since
     readmitted_from: str = ""  # a readmitted batch: the batch whose quarantined rows it loaded
     # Schema drift against the contract: columns sent that it does not know (kept in ``_raw``), its optional

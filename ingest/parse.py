@@ -15,6 +15,8 @@ from ingest import normalise
 from ingest.contracts import Contract
 from ingest.readers import ExtractError
 
+LINEAGE = ("_source_row", "_source_file")
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -23,12 +25,17 @@ class Parsed:
     missing_columns: tuple[str, ...] = ()  # schema drift: optional contract columns the source did not send
 
 
-def parse(raw: pd.DataFrame, contract: Contract, where: str) -> Parsed:
+def source_columns(raw: pd.DataFrame) -> list[str]:
+    """The columns the source sent, in its order (``parse`` checks them against the contract)."""
+    return [c for c in raw.columns if c not in LINEAGE]
+
+
+def parse(raw: pd.DataFrame, contract: Contract, where: str, records: pa.Array | None = None) -> Parsed:
     """Type the raw records by the contract. Columns it does not know are kept in ``_raw`` and reported; an
     optional column the extract lacks is null and reported; a required one missing fails the extract, and
-    so does a missing column beside an unknown one, which is how a renamed column looks."""
-    lineage = {"_source_row", "_source_file"}
-    present = [c for c in raw.columns if c not in lineage]
+    so does a missing column beside an unknown one, which is how a renamed column looks. ``records`` are
+    the rows' ``raw_records`` when already built."""
+    present = source_columns(raw)
     missing = [c for c in contract.columns if c.source not in present]
     known = {c.source for c in contract.columns}
     extra = tuple(c for c in present if c not in known)
@@ -57,7 +64,8 @@ def parse(raw: pd.DataFrame, contract: Contract, where: str) -> Parsed:
     )
     typed["_source_file"] = raw["_source_file"].astype(str)
     typed["_source_row"] = raw["_source_row"].astype("int64")
-    typed["_raw"] = pd.Series(raw_records(raw, present).to_numpy(zero_copy_only=False), index=raw.index)
+    records = raw_records(raw, present) if records is None else records
+    typed["_raw"] = pd.Series(records.to_numpy(zero_copy_only=False), index=raw.index)
     schema = contract.arrow_schema()
     lineage_fields = [f for f in schema if f.name in typed.columns]
     table = pa.Table.from_pandas(typed, schema=pa.schema(lineage_fields), preserve_index=False)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import tempfile
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
@@ -90,15 +92,58 @@ def _delimiter(header_line: str, contract: Contract) -> str:
 
 
 def read_csv(path: Path, contract: Contract) -> pd.DataFrame:
+    """A CSV extract as text records, parsed by DuckDB. A file DuckDB's strict reader refuses, or one with a
+    blank line (which DuckDB skips), is read by Python's ``csv`` instead, which names the row and fault."""
     data = path.read_bytes()
     if not data.strip():
         raise ExtractError(path, "file is empty")
-    text = data.decode(detect_encoding(data, path))
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=_delimiter(text.partition("\n")[0], contract), strict=True
-    )
+    encoding = detect_encoding(data, path)
+    text = data.decode(encoding).removeprefix("\ufeff")
+    header_line = text.partition("\n")[0]
+    delimiter = _delimiter(header_line, contract)
+    header = next(csv.reader([header_line.rstrip("\r")], delimiter=delimiter))
+    if not BLANK_LINE.search(text):
+        try:
+            body = _duckdb_body(path, text if encoding != "utf-8" else None, delimiter, len(header))
+        except duckdb.Error:
+            pass
+        else:
+            frame = pd.DataFrame({i: body.column(i).fill_null("") for i in range(len(header))}, dtype=object)
+            frame.columns = [h.strip() for h in header]
+            return _with_lineage(frame, path)
+    return read_csv_python(path, text, delimiter)
+
+
+# A blank line: Python's reader returns it as an empty record (a fault it reports), DuckDB's skips it.
+BLANK_LINE = re.compile(r"(?:^|\n)\r?(?:\n|$)")
+
+
+def _duckdb_body(path: Path, text: str | None, delimiter: str, width: int) -> pa.Table:
+    """The records after the header, as text, by DuckDB's reader in strict mode: a record of another width
+    than the header, or a quote out of place, is an error. ``text`` is the file decoded when it is not
+    stored as UTF-8 (DuckDB reads only UTF-8): it is written out as UTF-8 first."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    with tempfile.TemporaryDirectory() as scratch, duckdb.connect() as con:
+        source = path
+        if text is not None:
+            source = Path(scratch) / "utf8.csv"
+            source.write_text(text, encoding="utf-8", newline="")
+        return con.sql(
+            f"select * from read_csv({_sql_text(str(source))}, auto_detect = false, header = true,"
+            f" columns = {columns}, delim = {_sql_text(delimiter)}, quote = '\"', escape = '\"',"
+            " strict_mode = true, null_padding = false, max_line_size = 100000000)"
+        ).fetch_arrow_table()
+
+
+def _with_lineage(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    frame["_source_row"] = range(1, len(frame) + 1)
+    frame["_source_file"] = path.name
+    return frame
+
+
+def read_csv_python(path: Path, text: str, delimiter: str) -> pd.DataFrame:
+    """A CSV's decoded text as records by Python's ``csv``: slower than DuckDB, but it names the fault."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     try:
         rows.extend(reader)
@@ -114,10 +159,7 @@ def read_csv(path: Path, contract: Contract) -> pd.DataFrame:
                 f"has {len(row)} fields, the header has {len(header)} (truncated or malformed)",
                 row=number,
             )
-    frame = pd.DataFrame(body, columns=[h.strip() for h in header], dtype=object)
-    frame["_source_row"] = range(1, len(frame) + 1)
-    frame["_source_file"] = path.name
-    return frame
+    return _with_lineage(pd.DataFrame(body, columns=[h.strip() for h in header], dtype=object), path)
 
 
 def _load_json(path: Path, what: str = "JSON") -> dict:

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingest import manifest
-from ingest.contracts import get
+from ingest.contracts import CONTRACTS, get
 from ingest.landing import land, partition
 from ingest.parse import raw_records
-from ingest.readers import ExtractError, detect_encoding
+from ingest.readers import ExtractError, detect_encoding, read_csv, read_csv_python
 
 DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
 MEMBERS = get("party", "members")
@@ -205,3 +205,56 @@ def test_gbk_text_that_happens_to_be_valid_utf8_is_still_read_as_gbk(tmp_path):
     glued = "王小明,13800000000\n".encode() + data
     with pytest.raises(ExtractError, match="mixed encodings"):
         detect_encoding(glued, tmp_path / "members.csv")
+
+
+def _awkward_csv(lines: list[str]) -> str:
+    return "\r\n".join(lines) + "\r\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [
+            'W1,"王\r\n五",,"say ""hi""",a"b',
+            "W2, x ,y,,",
+        ],  # quoted line breaks and quotes, inner quote, spaces
+        ["W1,a,b,c,d", 'W2, "quoted after a space",b,c,d'],  # DuckDB refuses this; Python reads it
+    ],
+)
+def test_duckdb_reads_a_csv_as_pythons_csv_does(tmp_path, body):
+    contract = get("city", "grid_workers")
+    header = ",".join(c.source for c in contract.columns[:5])
+    path = tmp_path / "grid_workers.csv"
+    path.write_text(_awkward_csv([header, *body]), encoding="utf-8", newline="")
+    text = path.read_bytes().decode()
+    expected = read_csv_python(path, text, ",")
+    pd.testing.assert_frame_equal(read_csv(path, contract), expected)
+    assert expected["_source_row"].tolist() == [1, 2]
+
+
+def test_every_tiny_csv_reads_the_same_through_duckdb_and_python(tiny_drops):
+    for contract in (c for c in CONTRACTS if c.format == "csv"):
+        for path in sorted(tiny_drops.glob(f"{contract.system}/*/{contract.file_glob}")):
+            data = path.read_bytes()
+            text = data.decode(detect_encoding(data, path)).removeprefix("\ufeff")
+            expected = read_csv_python(path, text, ",")
+            pd.testing.assert_frame_equal(read_csv(path, contract), expected, obj=str(path))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda lines: [*lines[:3], "", *lines[3:]], r"row 3: has 0 fields, the header has 12"),
+        (lambda lines: [*lines, ""], r"row \d+: has 0 fields, the header has 12"),
+        (lambda lines: [*lines[:3], lines[3] + ",extra", *lines[4:]], r"row 3: has 13 fields, the header"),
+        (lambda lines: [*lines[:3], lines[3] + ',"open', *lines[4:]], r"row 3: malformed CSV .*quote"),
+    ],
+)
+def test_a_csv_fault_is_named_by_row_whichever_reader_meets_it(home, own_drops, damage, message):
+    _damage(
+        own_drops,
+        "members.csv",
+        lambda data: "\r\n".join(damage(data.decode("gbk").split("\r\n"))).encode("gbk"),
+    )
+    with pytest.raises(ExtractError, match=r"members\.csv, " + message):
+        land(MEMBERS, DAY1, home)
