@@ -9,12 +9,14 @@ new and changed rows are parsed. Validation (``expectations.validate``) then che
 changed for a carried row: see ``needs_recheck``.
 
 Carried rows take today's lineage (``_source_file``, ``_source_row``, ``_batch_id``, ``_load_date``,
-``_loaded_at``). Nothing is carried across a change of contract version, and a row that a readmission loaded
-is parsed again (its verdict belongs to the readmission, not to the batch).
+``_loaded_at``). Nothing is carried across a change of how rows are typed or checked (``rules_version``: the
+contract and the code that parses and validates), and a row that a readmission loaded is parsed again (its
+verdict belongs to the readmission, not to the batch).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,8 +27,20 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingest import manifest
-from ingest.config import Paths
+from ingest.config import REPO_ROOT, Paths
 from ingest.contracts import Contract
+
+# The code a carried row's typed values and verdict came from: a change to any of it re-reads every row once.
+RULES_SOURCES = tuple(
+    REPO_ROOT / f
+    for f in (
+        "ingest/parse.py",
+        "ingest/normalise.py",
+        "ingest/case_catalogue.py",
+        "expectations/suites.py",
+        "expectations/checks.py",
+    )
+)
 
 # Per landed row of a batch that carried rows: its position, and the rules that quarantined it in the
 # batch it was carried from ("" when that batch accepted it).
@@ -62,14 +76,22 @@ def carried_verdicts(paths: Paths, contract: Contract, load_date: date, batch_id
     return pq.read_table(target) if target.exists() else None
 
 
+def rules_version(contract: Contract) -> str:
+    """A digest of the contract's declaration and of the code in ``RULES_SOURCES``."""
+    digest = hashlib.sha256(repr(contract).encode())
+    for source in RULES_SOURCES:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def last_committed_snapshot(paths: Paths, contract: Contract, load_date: date) -> manifest.Batch | None:
-    """The entity's last accepted extract of an earlier night, under the same contract version."""
+    """The entity's last accepted extract of an earlier night, typed and checked by the same rules."""
     earlier = [
         b
         for b in manifest.extracts(paths.manifest, contract.system, contract.entity)
         if b.load_date < load_date.isoformat() and b.status == "accepted"
     ]
-    if not earlier or earlier[-1].contract_version != contract.version:
+    if not earlier or earlier[-1].rules_version != rules_version(contract):
         return None
     return earlier[-1]
 

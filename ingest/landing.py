@@ -74,6 +74,7 @@ def batch_for(contract: Contract, load_date: date, files: list[Path], digest: st
         entity=contract.entity,
         load_date=load_date.isoformat(),
         contract_version=contract.version,
+        rules_version=carry.rules_version(contract),
         files=[f.name for f in files],
         checksum=digest,
         status="landing",

@@ -38,6 +38,7 @@ class Batch:
         0  # of the rows read, how many were unchanged since the last snapshot (``ingest.carry``)
     )
     carried_from: str = ""  # the batch they were carried from
+    rules_version: str = ""  # digest of the contract and the code that typed and checked the rows
     rows_readmitted: int = 0  # of the rows quarantined at validation, how many a readmission loaded since
     readmitted_from: str = ""  # a readmitted batch: the batch whose quarantined rows it loaded
     # Schema drift against the contract: columns sent that it does not know (kept in ``_raw``), its optional

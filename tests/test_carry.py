@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from stdnum.cn import ric
 
 from expectations.validate import recorded_outcomes, validate
-from ingest import manifest
+from ingest import carry, manifest
 from ingest.carry import carried_verdicts
 from ingest.config import Paths
 from ingest.contracts import get
@@ -172,3 +173,18 @@ def test_changed_new_gone_and_fixed_rows(home, changed_night):
     before = _committed(home, MEMBERS, DAY2, home.accepted)
     _load(home, DAY2, carry_forward=True)
     pd.testing.assert_frame_equal(_committed(home, MEMBERS, DAY2, home.accepted), before)
+
+
+def test_a_change_to_the_rules_carries_nothing(home, own_drops, monkeypatch):
+    """Rows typed and checked by yesterday's rules are not carried into a night that checks them otherwise."""
+    _load(home, DAY1, carry_forward=False)
+    land(MEMBERS, DAY2, home)
+    assert manifest.latest(home.manifest, "party", "members", DAY2).rows_carried > 0
+    grids = get("city", "grids")
+    changed = dataclasses.replace(grids, description=grids.description + " (revised)")
+    assert carry.rules_version(changed) != carry.rules_version(grids)
+    land(grids, DAY2, home)
+    assert manifest.latest(home.manifest, "city", "grids", DAY2).rows_carried > 0
+    monkeypatch.setattr(carry, "rules_version", lambda contract: "another version of the rules")
+    land(ORGS, DAY2, home)
+    assert manifest.latest(home.manifest, "party", "organizations", DAY2).rows_carried == 0
