@@ -152,15 +152,26 @@ def _resident_records(
         advance(len(r))
 
 
-def _order_records(orders: pd.DataFrame, cutoff: np.datetime64, day_start: np.datetime64) -> pa.Array:
+def _order_events(orders: pd.DataFrame) -> np.ndarray:
+    """Per order its received, dispatched, completed and called-back times (NaT: never called back)."""
     received = orders["received_at"].to_numpy()
     dispatched = received + np.timedelta64(1, "h")
-    completed = orders["completed_at"].to_numpy()
-    called_back = orders["callback_at"].to_numpy()  # NaT (never) for an order not called back
-    events = np.stack([received, dispatched, completed, called_back])
+    return np.stack(
+        [received, dispatched, orders["completed_at"].to_numpy(), orders["callback_at"].to_numpy()]
+    )
+
+
+def _changed_orders(orders: pd.DataFrame, cutoff: np.datetime64, day_start: np.datetime64) -> np.ndarray:
+    """Positions of the orders with an event in [``day_start``, ``cutoff``)."""
+    events = _order_events(orders)
     happened = events < cutoff
-    changed = happened.any(axis=0) & (happened & (events >= day_start)).any(axis=0)
-    o, events, happened = orders[changed], events[:, changed], happened[:, changed]
+    return np.flatnonzero(happened.any(axis=0) & (happened & (events >= day_start)).any(axis=0))
+
+
+def _order_records(o: pd.DataFrame, cutoff: np.datetime64) -> pa.Array:
+    """The orders ``o`` as the API sends them at ``cutoff``."""
+    events = _order_events(o)
+    happened = events < cutoff
     done = happened[2]
     # the result once the caller was called back, or 未回访 from completion when they will not be
     result_known = happened[3] | (done & np.isnat(events[3]))
@@ -203,8 +214,12 @@ def gov(
     rows = max(1, CHUNK_ROWS // page_size) * page_size
     records = _resident_records(residents, present, rows, advance)
     write_pages(folder, "residents", records, len(present), page_size)
-    changed = _order_records(orders, cutoff, day_start)
-    write_pages(folder, "hotline_orders", iter([changed]), len(changed), page_size)
+    changed = _changed_orders(orders, cutoff, day_start)
+    chunks = (  # the first drop carries a year of orders: a chunk at a time
+        _order_records(orders.iloc[changed[begin : begin + rows]], cutoff)
+        for begin in range(0, max(len(changed), 1), rows)  # an empty extract is still one page
+    )
+    write_pages(folder, "hotline_orders", chunks, len(changed), page_size)
     advance(len(orders))
 
 

@@ -423,8 +423,10 @@ def write_truth(services: Services, start: date, cutoff: np.datetime64, folder: 
     units.to_parquet(folder / "resident_units.parquet", index=False)
     items = services.items.drop(columns=["date_as_text"])
     items.to_parquet(folder / "service_items.parquet", index=False)
-    apps = services.applications
-    apps = apps[apps["submitted_at"] < cutoff].drop(columns=["masked", "style"])
+    apps = services.applications.drop(columns=["masked", "style"])
+    submitted = apps["submitted_at"].to_numpy() < cutoff
+    if not submitted.all():  # no copy of millions of rows when all of them are in
+        apps = apps[submitted]
     for column in ("accepted_at", "completed_at"):
         apps[column] = apps[column].where(apps[column] < cutoff)
     apps.to_parquet(folder / "service_applications.parquet", index=False)
