@@ -172,7 +172,8 @@ def land(
             err.add_note(f"and the failure could not be recorded in the manifest: {unrecorded}")
         raise
     batch.status = "landed"
-    batch.rows_read = n
+    batch.rows_read = n + parsed.duplicates_dropped
+    batch.duplicates_dropped = parsed.duplicates_dropped
     batch.extra_columns = list(parsed.extra_columns)
     batch.missing_columns = list(parsed.missing_columns)
     batch.source_types = source_types if source_types is not None else raw.attrs.get("source_types", {})

@@ -34,6 +34,8 @@ class Batch:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    duplicates_dropped: int = 0  # exact copies of a row in the extract, dropped at landing (read = loaded +
+    # quarantined + readmitted + duplicates dropped)
     rows_readmitted: int = 0  # of the rows quarantined at validation, how many a readmission loaded since
     readmitted_from: str = ""  # a readmitted batch: the batch whose quarantined rows it loaded
     # Schema drift against the contract: columns sent that it does not know (kept in ``_raw``), its optional

@@ -21,10 +21,11 @@ class Parsed:
     table: pa.Table
     extra_columns: tuple[str, ...]  # schema drift: columns the source sent that the contract does not know
     missing_columns: tuple[str, ...] = ()  # schema drift: optional contract columns the source did not send
+    duplicates_dropped: int = 0  # rows that repeated an earlier row of the extract in every column
 
 
 def parse(raw: pd.DataFrame, contract: Contract, where: str) -> Parsed:
-    """Type the raw records by the contract. Columns it does not know are kept in ``_raw`` and reported; an
+    """Type the raw records by the contract, exact copies of a row dropped. Columns it does not know are kept in ``_raw`` and reported; an
     optional column the extract lacks is null and reported; a required one missing fails the extract, and
     so does a missing column beside an unknown one, which is how a renamed column looks."""
     lineage = {"_source_row", "_source_file"}
@@ -47,6 +48,11 @@ def parse(raw: pd.DataFrame, contract: Contract, where: str) -> Parsed:
             "or an unknown one added, but not both at once)",
         )
 
+    # An exact copy of a row (every column as sent) is the export repeating it: dropped here and counted.
+    # Copies that differ in any column stay, for the key's uniqueness rule to refuse.
+    copies = raw.duplicated(subset=present).to_numpy()
+    if copies.any():
+        raw = raw[~copies]
     blank = pd.Series("", index=raw.index, dtype=object)
     typed = pd.DataFrame(
         {
@@ -61,7 +67,12 @@ def parse(raw: pd.DataFrame, contract: Contract, where: str) -> Parsed:
     schema = contract.arrow_schema()
     lineage_fields = [f for f in schema if f.name in typed.columns]
     table = pa.Table.from_pandas(typed, schema=pa.schema(lineage_fields), preserve_index=False)
-    return Parsed(table=table, extra_columns=extra, missing_columns=tuple(c.source for c in missing))
+    return Parsed(
+        table=table,
+        extra_columns=extra,
+        missing_columns=tuple(c.source for c in missing),
+        duplicates_dropped=int(copies.sum()),
+    )
 
 
 def _json_strings(values: pa.Array) -> pa.Array:

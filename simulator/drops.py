@@ -49,6 +49,14 @@ def write_pages(folder: Path, stem: str, records: Iterator[pa.Array], total: int
             _write(folder / f"{stem}_page_{page:04d}.json", head.encode() + body.to_pybytes() + b"]}}")
 
 
+def repeated(lines: pa.Array, twice: np.ndarray) -> pa.Array:
+    """The lines with each one flagged ``twice`` written again right after itself, as a glitching export
+    repeats a row (``Messiness.duplicate_row``)."""
+    if not twice.any():
+        return lines
+    return lines.take(pa.array(np.repeat(np.arange(len(lines)), 1 + twice.astype(np.int64))))
+
+
 def _constant(text: str, n: int) -> pa.Array:
     return pa.array(np.full(n, text), pa.large_string())
 
@@ -109,7 +117,7 @@ def party(
                 pick(rule == "org_code:references", q.unknown_code(m["org_code"], 0, "Z"), m["org_code"]),
                 q.timestamp_text(m["updated_at"]),
             ]
-            yield csv_lines(columns, "\r\n")
+            yield repeated(csv_lines(columns, "\r\n"), m["repeated"].to_numpy())
             advance(len(m))
 
     header = [
@@ -274,6 +282,7 @@ def city(
         ],
         "\n",
     )
+    lines = repeated(lines, workers["repeated"].to_numpy())
     header = ["worker_id", "name", "phone", "grid_code", "worker_type", "updated_at"]
     write_csv(folder / "grid_workers.csv", header, [lines], "utf-8", "\n", bom=True)
 

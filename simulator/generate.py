@@ -70,6 +70,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     reference_rng = np.random.default_rng([seed, 2])
     # Likewise each kind of change to records after they exist: one kind turned up leaves the others as they are.
     merges, moves, voids, delays, meetings_rng = (np.random.default_rng([seed, 2, k]) for k in range(5))
+    repeats = np.random.default_rng([seed, 6])  # rows an export writes twice
     with stages.stage("places", 1):
         streets, communities, grids = places.build(preset)
         grids = lifecycle.merge_grids(merges, grids, start, days, mess.grid_merged)
@@ -100,6 +101,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
             q.exactly(rng, n, mess.bad_id_checksum), "id_number:valid_id_number", ""
         )
         members["dirty_rule"] = _dangling(reference_rng, members["dirty_rule"], mess, "org_code:references")
+        members["repeated"] = q.exactly(repeats, n, mess.duplicate_row)
 
     with stages.stage("party transfers, 双报到 and volunteer service", len(members)):
         # their own stream, so the rest of the city is the same with or without them
@@ -133,6 +135,9 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         workers = lifecycle.move_workers(
             moves, workers, grids, start, days, mess.worker_moved, mess.worker_left
         )
+        staying = np.flatnonzero(workers["left_at"].isna().to_numpy())  # so every snapshot repeats them
+        workers["repeated"] = False
+        workers.loc[staying[q.exactly(repeats, len(staying), mess.duplicate_row)], "repeated"] = True
 
     with stages.stage("cases, steps and 12345 orders", 1):
         cases, steps, orders = case_gen.generate(rng, preset, start, days, grids, persons, workers)
@@ -231,6 +236,27 @@ def _arrived(frame: pd.DataFrame, day: int) -> pd.DataFrame:
     return frame if arrived.all() else frame[arrived]
 
 
+def _repeated_rows(members: pd.DataFrame, workers: pd.DataFrame) -> pd.DataFrame:
+    """The snapshot rows every drop from ``first_day`` on writes twice, byte for byte (one extra copy)."""
+    m, w = members[members["repeated"]], workers[workers["repeated"]]
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "system": "party",
+                    "entity": "members",
+                    "record_key": m["member_id"],
+                    "first_day": m["arrival_day"],
+                }
+            ),
+            pd.DataFrame(
+                {"system": "city", "entity": "grid_workers", "record_key": w["worker_id"], "first_day": 0}
+            ),
+        ],
+        ignore_index=True,
+    )
+
+
 def write_truth(world: World, out: Path) -> None:
     """What really is, as of the end of the last simulated day: identities, dirty rows, cases.
 
@@ -298,6 +324,7 @@ def write_truth(world: World, out: Path) -> None:
         ignore_index=True,
     )
     records.to_parquet(folder / "person_records.parquet", index=False)
+    _repeated_rows(members, workers).to_parquet(folder / "duplicate_rows.parquet", index=False)
     current_org, _ = party_activity.organization_on(
         world.members, activity.transfers, cutoff, np.datetime64(world.listed_at, "s")
     )

@@ -154,4 +154,6 @@ class Messiness:
     worker_moved: float = 0.05  # city: a grid worker reassigned to another grid of the community
     worker_left: float = 0.03  # city: a grid worker who leaves: gone from the next snapshots
     council_date_style: float = 0.3  # city: a meeting day written 2026/11/3, 2026年11月3日 or 20261103
+    # party members, city grid workers: a row the export writes twice, byte for byte, in the same snapshot
+    duplicate_row: float = 0.002
     council_no_attendees: float = 0.02  # dirty — city: a council meeting recorded without its attendee count
