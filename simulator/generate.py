@@ -257,25 +257,16 @@ def _repeated_rows(members: pd.DataFrame, workers: pd.DataFrame) -> pd.DataFrame
     )
 
 
-def write_truth(world: World, out: Path) -> None:
-    """What really is, as of the end of the last simulated day: identities, dirty rows, cases.
+def _before(frame: pd.DataFrame, column: str, cutoff: np.datetime64) -> pd.DataFrame:
+    """The rows whose ``column`` is before ``cutoff``; the frame itself when that is all of them."""
+    kept = frame[column].to_numpy() < cutoff
+    return frame if kept.all() else frame[kept]
 
-    ``person_records.first_day`` is the simulated day (0-based) a record first appears in its system's drops.
-    """
-    folder = out / "truth"
-    folder.mkdir(parents=True, exist_ok=True)
-    last = world.days - 1
-    cutoff = world.cutoff(last)
-    persons = _arrived(world.persons, last)
-    persons.drop(columns=["arrival_day"]).to_parquet(folder / "persons.parquet", index=False)
 
-    members = _arrived(world.members, last)
-    residents = _arrived(world.residents, last)
-    activity = party_activity.reached(world.party_activity, cutoff, world.start)
-    workers = lifecycle.workers_on(world.workers, cutoff, world.listed_at)  # those who have not left
-    orders = world.orders[world.orders["received_at"] < cutoff]
-    start = np.datetime64(world.start, "D")
-    records = pd.concat(
+def _person_records(members, residents, workers, orders, service, start: date) -> pd.DataFrame:
+    """Which real person each record of the systems is, the day it first appears, and its dirty rule."""
+    start = np.datetime64(start, "D")
+    return pd.concat(
         [
             pd.DataFrame(
                 {
@@ -319,31 +310,18 @@ def write_truth(world: World, out: Path) -> None:
                     ),
                 }
             ),
-            party_activity.volunteer_records(activity.service),
+            party_activity.volunteer_records(service),
         ],
         ignore_index=True,
     )
-    records.to_parquet(folder / "person_records.parquet", index=False)
-    _repeated_rows(members, workers).to_parquet(folder / "duplicate_rows.parquet", index=False)
-    current_org, _ = party_activity.organization_on(
-        world.members, activity.transfers, cutoff, np.datetime64(world.listed_at, "s")
-    )
-    party_counts = party_activity.write_truth(
-        activity,
-        members,
-        current_org[members.index.to_numpy()],
-        world.orgs,
-        world.grids,
-        world.start,
-        world.days,
-        folder,
-    )
 
-    reported = world.cases[world.cases["reported_at"] < cutoff]
+
+def _unified_cases(reported: pd.DataFrame, orders: pd.DataFrame, cutoff: np.datetime64) -> pd.DataFrame:
+    """Every case as the warehouse unifies it: the grid cases, and the 12345 orders not forwarded to a grid."""
     closure_known = lifecycle.closure_delivered_at(reported) < cutoff
     voided = reported["voided_at"] < cutoff
     forwarded = orders["forwarded_case_no"].ne("") & (orders["forwarded_at"] < cutoff)
-    unified = pd.concat(
+    return pd.concat(
         [
             pd.DataFrame(
                 {
@@ -374,7 +352,45 @@ def write_truth(world: World, out: Path) -> None:
         ],
         ignore_index=True,
     )
-    unified.to_parquet(folder / "cases.parquet", index=False)
+
+
+def write_truth(world: World, out: Path) -> None:
+    """What really is, as of the end of the last simulated day: identities, dirty rows, cases.
+
+    ``person_records.first_day`` is the simulated day (0-based) a record first appears in its system's drops.
+    """
+    folder = out / "truth"
+    folder.mkdir(parents=True, exist_ok=True)
+    last = world.days - 1
+    cutoff = world.cutoff(last)
+    persons = _arrived(world.persons, last)
+    persons.drop(columns=["arrival_day"]).to_parquet(folder / "persons.parquet", index=False)
+
+    members = _arrived(world.members, last)
+    residents = _arrived(world.residents, last)
+    activity = party_activity.reached(world.party_activity, cutoff, world.start)
+    workers = lifecycle.workers_on(world.workers, cutoff, world.listed_at)  # those who have not left
+    orders = _before(world.orders, "received_at", cutoff)
+    _person_records(members, residents, workers, orders, activity.service, world.start).to_parquet(
+        folder / "person_records.parquet", index=False
+    )
+    _repeated_rows(members, workers).to_parquet(folder / "duplicate_rows.parquet", index=False)
+    current_org, _ = party_activity.organization_on(
+        world.members, activity.transfers, cutoff, np.datetime64(world.listed_at, "s")
+    )
+    party_counts = party_activity.write_truth(
+        activity,
+        members,
+        current_org[members.index.to_numpy()],
+        world.orgs,
+        world.grids,
+        world.start,
+        world.days,
+        folder,
+    )
+
+    reported = _before(world.cases, "reported_at", cutoff)
+    _unified_cases(reported, orders, cutoff).to_parquet(folder / "cases.parquet", index=False)
     world.grids.drop(columns=["style"]).to_parquet(folder / "grids.parquet", index=False)
     assignments = lifecycle.worker_assignments(world.workers, world.listed_at)
     assignments.to_parquet(folder / "worker_assignments.parquet", index=False)
