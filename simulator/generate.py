@@ -112,7 +112,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     residents = persons.copy(deep=False)  # the same columns (copy on write), and the gov system's own
     residents.insert(0, "resident_id", padded(np.arange(len(residents)), 9, "JM").to_pandas())
     residents["masked"] = q.flags(rng, len(residents), mess.masked_id)
-    residents["style"] = rng.integers(0, 4, len(residents))
+    residents["style"] = rng.integers(0, 4, len(residents)).astype(np.int8)
     residents["traditional"] = q.exactly(identity_rng, len(residents), mess.traditional_name)
     written = residents["full_name"].copy()
     written[residents["traditional"]] = as_str(q.traditional(written[residents["traditional"]])).to_numpy()

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.xml.constants import ARC_CORE as CORE_PROPERTIES
@@ -71,6 +72,7 @@ UNKNOWN_CHANNEL = "自助终端"
 STATUSES = ("已提交", "已受理", "已办结")
 EVENTS = ("submitted_at", "accepted_at", "completed_at")  # in the order they happen
 CHUNK_ROWS = 100_000
+TRUTH_ROW_GROUP = 1024 * 1024  # pyarrow's default row group: the file is as one ``to_parquet`` writes it
 
 # The item list's two-level header as the export writes it: a group spans its columns, a lone column spans rows.
 ITEM_HEADER: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -85,7 +87,26 @@ ITEM_HEADER: tuple[tuple[str, tuple[str, ...]], ...] = (
 class Services:
     units: pd.DataFrame  # one row per source record; ``unit_index`` is the real unit, shared by duplicates
     items: pd.DataFrame
+    # the applicant by position, ``person_pos`` in ``residents`` or ``unit_pos`` in ``units`` (-1: the other
+    # kind); ``applicants`` gives their columns for as many rows at a time as are written
     applications: pd.DataFrame
+    residents: pd.DataFrame  # the gov system's residents (the world's frame, not a copy)
+
+
+APPLICANT_COLUMNS = ("person_id", "resident_id", "id_number", "phone", "credit_code")
+
+
+def with_applicants(services: Services, apps: pd.DataFrame) -> pd.DataFrame:
+    """``apps`` with the applicant's columns in place of its positions: a person's ids and phone, a unit's
+    credit code, null for the other kind."""
+    person, unit = apps["person_pos"].to_numpy(), apps["unit_pos"].to_numpy()
+    columns = {c: _take(services.residents[c], person) for c in APPLICANT_COLUMNS[:-1]}
+    columns["credit_code"] = _take(services.units["credit_code"], unit)
+    at = apps.columns.get_loc("person_pos")
+    apps = apps.drop(columns=["person_pos", "unit_pos"])
+    for offset, (name, values) in enumerate(columns.items()):
+        apps.insert(at + offset, name, values.set_axis(apps.index))
+    return apps
 
 
 def credit_codes(rng: np.random.Generator, prefixes: np.ndarray, divisions: np.ndarray) -> np.ndarray:
@@ -230,11 +251,8 @@ def _applications(
             "application_no": as_str(concat("BJ", submitted_day, padded(np.arange(n), 7))),
             "item_code": items["item_code"].to_numpy()[item],
             "applicant_type": np.where(by_unit, "单位", "个人"),
-            **{
-                c: _take(residents[c], person, by_unit)
-                for c in ("person_id", "resident_id", "id_number", "phone")
-            },
-            "credit_code": _take(units["credit_code"], unit, ~by_unit),
+            "person_pos": np.where(by_unit, -1, person).astype(np.int32),
+            "unit_pos": np.where(by_unit, unit, -1).astype(np.int32),
             "channel": np.array(CHANNELS)[channel],
             "submitted_at": submitted.astype("datetime64[ms]"),
             "accepted_at": accepted.astype("datetime64[ms]"),
@@ -250,14 +268,15 @@ def _applications(
         }
     )
     applications["masked"] = q.flags(rng, n, mess.masked_id)
-    applications["style"] = rng.integers(0, 4, n)
+    applications["style"] = rng.integers(0, 4, n).astype(np.int8)  # a byte a row: millions of rows
     applications["dirty_rule"] = np.where(q.exactly(rng, n, mess.unknown_channel), "channel:in_set", "")
     return applications
 
 
-def _take(column: pd.Series, rows: np.ndarray, missing: np.ndarray) -> pd.Series:
-    """``column`` at row positions ``rows`` as Arrow-backed text, null where ``missing``."""
-    values = strings(column).take(pa.array(rows))
+def _take(column: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``column`` at row positions ``rows`` as Arrow-backed text, null where a position is -1."""
+    missing = rows < 0
+    values = strings(column).take(pa.array(np.where(missing, 0, rows)))
     return as_str(pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), values))
 
 
@@ -273,7 +292,7 @@ def build(
     units = _units(rng, preset, communities, start, mess)
     items = _items(rng, preset, start, mess)
     applications = _applications(rng, preset, start, days, residents, units, items, mess)
-    return Services(units, items, applications)
+    return Services(units, items, applications, residents)
 
 
 def _credit_code_text(codes: pd.Series, style: np.ndarray, dirty: np.ndarray) -> pa.Array:
@@ -410,10 +429,25 @@ def write_day(
     changed = _changed(services.applications, cutoff, day_start)
     rows = max(1, CHUNK_ROWS // page_size) * page_size  # whole pages per chunk
     chunks = (
-        _application_records(services.applications.iloc[changed[begin : begin + rows]], cutoff)
+        _application_records(
+            with_applicants(services, services.applications.iloc[changed[begin : begin + rows]]), cutoff
+        )
         for begin in range(0, max(len(changed), 1), rows)  # an empty extract is still one page
     )
     write_pages(folder, "service_applications", chunks, len(changed), page_size)
+
+
+def _write_applications(services: Services, apps: pd.DataFrame, path: Path) -> None:
+    """The applications with their applicants, a row group at a time: the same file ``to_parquet`` writes,
+    without the applicant text of millions of rows held at once."""
+    writer = None
+    for begin in range(0, max(len(apps), 1), TRUTH_ROW_GROUP):
+        table = pa.Table.from_pandas(
+            with_applicants(services, apps.iloc[begin : begin + TRUTH_ROW_GROUP]), preserve_index=False
+        )
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    writer.close()
 
 
 def write_truth(services: Services, start: date, cutoff: np.datetime64, folder: Path) -> dict[str, int]:
@@ -429,7 +463,7 @@ def write_truth(services: Services, start: date, cutoff: np.datetime64, folder: 
         apps = apps[submitted]
     for column in ("accepted_at", "completed_at"):
         apps[column] = apps[column].where(apps[column] < cutoff)
-    apps.to_parquet(folder / "service_applications.parquet", index=False)
+    _write_applications(services, apps, folder / "service_applications.parquet")
     kpis.service_daily(apps, items).to_parquet(folder / "kpis_service_daily.parquet", index=False)
     return {
         "gov.resident_units": len(units),
