@@ -430,7 +430,7 @@ CONTRACTS: tuple[Contract, ...] = (
                 "status",
                 "text",
                 required=True,
-                code_set=("受理", "办理中", "已办结"),
+                code_set=("受理", "办理中", "已转办", "已办结"),
                 description="工单状态 status",
             ),
             C("updated_at", "updateTime", "timestamp", required=True, description="更新时间 last change"),

@@ -185,7 +185,8 @@ def _order_records(o: pd.DataFrame, cutoff: np.datetime64) -> pa.Array:
     result_known = happened[3] | (done & np.isnat(events[3]))
     forwarded = (o["forwarded_case_no"].to_numpy() != "") & (o["forwarded_at"].to_numpy() < cutoff)
     latest = np.where(happened, events, np.datetime64(0, "ms")).max(axis=0)  # NaT would win a max
-    status = np.where(done, "已办结", np.where(happened[1], "办理中", "受理"))
+    # an order forwarded to a grid (dispatched as it is forwarded) is 已转办 until it completes
+    status = np.where(done, "已办结", np.where(forwarded, "已转办", np.where(happened[1], "办理中", "受理")))
     null = pa.nulls(len(o), pa.large_string())
     return json_records(
         {

@@ -69,7 +69,9 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     # So do the dangling references, which pick among the rows that are otherwise clean.
     reference_rng = np.random.default_rng([seed, 2])
     # Likewise each kind of change to records after they exist: one kind turned up leaves the others as they are.
-    merges, moves, voids, delays, meetings_rng = (np.random.default_rng([seed, 2, k]) for k in range(5))
+    merges, moves, voids, delays, meetings_rng, forwarded_voids = (
+        np.random.default_rng([seed, 2, k]) for k in range(6)
+    )
     repeats = np.random.default_rng([seed, 6])  # rows an export writes twice
     with stages.stage("places", 1):
         streets, communities, grids = places.build(preset)
@@ -150,6 +152,9 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         cases["dirty_rule"] = _dangling(reference_rng, cases["dirty_rule"], mess, "grid_code:references")
         cases, steps = lifecycle.void_cases(voids, cases, steps, mess.voided_case)
         cases = lifecycle.delay_closures(delays, cases, start, days, mess.late_case_closure)
+        cases, steps, orders = lifecycle.void_forwarded_cases(
+            forwarded_voids, cases, steps, orders, mess.voided_forwarded_case
+        )
         callbacks.add(np.random.default_rng([seed, 3]), orders)  # own stream: the rest stays as it was
     with stages.stage("grid council meetings", 1):
         meetings = council.generate(meetings_rng, preset, start, days, grids, mess)

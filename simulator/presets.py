@@ -151,6 +151,8 @@ class Messiness:
     grid_merged: float = 0.03  # city: a grid merged into its neighbour, gone from the next snapshots
     late_case_closure: float = 0.05  # city: a closure reaching the extract 1-3 days after it happened
     voided_case: float = 0.02  # city: a case voided (作废) after dispatch, arriving as an ordinary update
+    # city and gov: a case 12345 forwarded (its order 已转办) voided by the grid; the order never completes
+    voided_forwarded_case: float = 0.02
     worker_moved: float = 0.05  # city: a grid worker reassigned to another grid of the community
     worker_left: float = 0.03  # city: a grid worker who leaves: gone from the next snapshots
     council_date_style: float = 0.3  # city: a meeting day written 2026/11/3, 2026年11月3日 or 20261103

@@ -195,7 +195,9 @@ def test_each_changed_order_is_stamped_with_its_latest_event_of_the_drop(drops):
         assert (
             orders.loc[results.eq("未回访").reindex(orders.index, fill_value=False), "callbackTime"].isna()
         ).all()
-        assert set(orders["status"]) <= {"受理", "办理中", "已办结"}
+        assert set(orders["status"]) <= {"受理", "办理中", "已转办", "已办结"}
+        forwarded = orders["gridCaseNo"].notna()
+        assert (orders.loc[forwarded & ~finished, "status"] == "已转办").all()
 
 
 def test_the_first_city_drop_carries_a_year_of_history_and_later_drops_a_day(city_drops):
