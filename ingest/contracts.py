@@ -150,6 +150,12 @@ CONTRACTS: tuple[Contract, ...] = (
                 references="city.grids.grid_code",
                 description="网格编码 grid of a grid branch",
             ),
+            C(
+                "credit_code",
+                "统一社会信用代码",
+                "credit_code",
+                description="统一社会信用代码 a resident unit's organization: its unit's code, where recorded",
+            ),
             C("founded_on", "成立日期", "date", description="成立日期 founding date"),
             C("updated_at", "更新时间", "timestamp", required=True, description="更新时间 last change"),
         ),

@@ -73,6 +73,7 @@ def party(
         "上级组织编码",
         "所在区划代码",
         "所在网格编码",
+        "统一社会信用代码",
         "成立日期",
         "更新时间",
     ]
@@ -81,7 +82,10 @@ def party(
         for o in _chunks(orgs):
             founded = q.date_text(o["founded_on"], np.full(len(o), 2))
             columns = [o[c] for c in ("org_code", "org_name", "org_type", "parent_org_code", "division_code")]
-            yield csv_lines([*columns, o["grid_code"], founded, _constant(stamp, len(o))], "\r\n")
+            credit_code = q.credit_code_text(o["credit_code"], o["credit_code_style"].to_numpy())
+            yield csv_lines(
+                [*columns, o["grid_code"], credit_code, founded, _constant(stamp, len(o))], "\r\n"
+            )
             advance(len(o))
 
     write_csv(folder / "organizations.csv", header, org_lines(), "gbk", "\r\n")

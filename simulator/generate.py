@@ -164,6 +164,9 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         service_side = services.build(
             np.random.default_rng([seed, 5]), preset, start, days, communities, residents, mess
         )
+        orgs["credit_code"], orgs["credit_code_style"] = services.unit_organization_codes(
+            np.random.default_rng([seed, 7]), orgs, service_side.units, preset.unit_credit_code_share, mess
+        )
     return World(
         preset,
         start,
@@ -397,6 +400,8 @@ def write_truth(world: World, out: Path) -> None:
     reported = _before(world.cases, "reported_at", cutoff)
     _unified_cases(reported, orders, cutoff).to_parquet(folder / "cases.parquet", index=False)
     world.grids.drop(columns=["style"]).to_parquet(folder / "grids.parquet", index=False)
+    # the organizations with the clean credit code of a unit's organization ("" where none is recorded)
+    world.orgs.drop(columns=["credit_code_style"]).to_parquet(folder / "organizations.parquet", index=False)
     assignments = lifecycle.worker_assignments(world.workers, world.listed_at)
     assignments.to_parquet(folder / "worker_assignments.parquet", index=False)
     meetings = world.meetings[world.meetings["recorded_at"] < cutoff]

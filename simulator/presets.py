@@ -34,6 +34,9 @@ class Preset:
     resident_volunteer_share: float = 0.02  # adult residents who are not members and serve as volunteers
     volunteer_activities_per_community_day: float = 1.0
     units_per_community: int = 3  # resident units (驻区单位) registered in each community
+    unit_credit_code_share: float = (
+        0.8  # unit party organizations whose unit's credit code the party system has
+    )
     service_items: int = 30  # items of the service-item list (a city has a few thousand)
     service_applications_per_day: int = 20
     council_meetings_per_grid_per_day: float = 0.05  # 网格议事会: about one a grid every three weeks

@@ -295,10 +295,27 @@ def build(
     return Services(units, items, applications, residents)
 
 
+def unit_organization_codes(
+    rng: np.random.Generator, orgs: pd.DataFrame, units: pd.DataFrame, recorded_share: float, mess: Messiness
+) -> tuple[np.ndarray, np.ndarray]:
+    """The credit code the party system records for each resident unit's organization (``U`` + community +
+    number n: the community's n-th unit), "" for other organizations and where it is not recorded; and the
+    style it is typed in (1 lower case, 2 full-width)."""
+    first = units[~units["unit_index"].duplicated()]
+    number = first.groupby("community_code", sort=False).cumcount() + 1
+    by_org = pd.Series(
+        first["credit_code"].to_numpy(), index="U" + first["community_code"] + as_str(padded(number, 3))
+    )
+    by_org = by_org[(first["dirty_rule"] == "").to_numpy()]  # a unit whose code is garbled is never loaded
+    codes = orgs["org_code"].map(by_org).fillna("").to_numpy()
+    codes = np.where(rng.random(len(orgs)) < recorded_share, codes, "")
+    style = rng.random(len(orgs))
+    lower, wide = mess.credit_code_lowercase, mess.credit_code_lowercase + mess.credit_code_fullwidth
+    return codes, np.where(style < lower, 1, np.where(style < wide, 2, 0)).astype(np.int8)
+
+
 def _credit_code_text(codes: pd.Series, style: np.ndarray, dirty: np.ndarray) -> pa.Array:
-    text = pick(dirty, wrong_check_character(codes), codes)
-    text = pick(style == 1, pc.utf8_lower(text), text)
-    return pick(style == 2, q.fullwidth(text), text)
+    return q.credit_code_text(pick(dirty, wrong_check_character(codes), codes), style)
 
 
 def _unit_records(units: pd.DataFrame) -> pa.Array:

@@ -439,6 +439,21 @@ def test_volume_is_compared_with_the_night_before(nightly_run, truth):
     assert all(e["volume"]["previous_rows"] is None for e in first["entities"])
 
 
+def test_unit_organizations_link_to_their_unit(warehouse, truth):
+    """A resident unit's party organization names its unit by credit code, however the party system typed it."""
+    orgs = truth.table("organizations").query("credit_code != ''")
+    linked = warehouse.sql(
+        "select o.org_code, u.unit_key from marts.dim_organization as o join marts.dim_unit as u using (unit_key)"
+    ).df()
+    assert len(orgs) and sorted(zip(linked["org_code"], linked["unit_key"], strict=True)) == sorted(
+        zip(orgs["org_code"], orgs["credit_code"], strict=True)
+    )
+    unlinked = warehouse.sql("select count(*) from marts.dim_organization where unit_key is null").fetchone()[
+        0
+    ]
+    assert unlinked == len(truth.table("organizations")) - len(orgs)
+
+
 def test_run_summary_and_data_docs_are_written(nightly_run, truth):
     last = max(nightly_run.exit_codes).isoformat()
     summary = json.loads((nightly_run.paths.reports / "run_summary" / f"{last}.json").read_text())

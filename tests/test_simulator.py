@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from openpyxl import load_workbook
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 
 from expectations.checks import is_valid_id_number
 from simulator import people, quirks
@@ -198,6 +199,20 @@ def test_each_changed_order_is_stamped_with_its_latest_event_of_the_drop(drops):
         assert set(orders["status"]) <= {"受理", "办理中", "已转办", "已办结"}
         forwarded = orders["gridCaseNo"].notna()
         assert (orders.loc[forwarded & ~finished, "status"] == "已转办").all()
+
+
+def test_unit_organizations_carry_their_units_credit_code(drops):
+    """Where the party system records it, a unit's organization carries its unit's code, typed as ever."""
+    typed = _csv(_days(drops, "party")[-1] / "organizations.csv", "gb18030").set_index("组织编码")[
+        "统一社会信用代码"
+    ]
+    clean = typed.map(lambda code: unicodedata.normalize("NFKC", code).upper())
+    truth = pd.read_parquet(drops / "truth" / "organizations.parquet").set_index("org_code")["credit_code"]
+    assert (clean == truth.reindex(clean.index)).all()
+    recorded = clean[clean != ""]
+    assert len(recorded) and recorded.index.str.startswith("U").all() and recorded.map(uscc.is_valid).all()
+    units = pd.read_parquet(drops / "truth" / "resident_units.parquet").query("dirty_rule == ''")
+    assert recorded.isin(units["credit_code"]).all() and recorded.is_unique
 
 
 def test_the_first_city_drop_carries_a_year_of_history_and_later_drops_a_day(city_drops):

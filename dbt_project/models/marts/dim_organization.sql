@@ -19,6 +19,7 @@ select
     o.division_code,
     left(o.division_code, 6) as district_code,
     o.grid_code,
+    o.credit_code as unit_key,
     o.founded_on,
     coalesce(m.member_count, 0) as member_count
 from {{ ref('stg_party__organizations') }} as o
