@@ -448,10 +448,8 @@ def test_unit_organizations_link_to_their_unit(warehouse, truth):
     assert len(orgs) and sorted(zip(linked["org_code"], linked["unit_key"], strict=True)) == sorted(
         zip(orgs["org_code"], orgs["credit_code"], strict=True)
     )
-    unlinked = warehouse.sql("select count(*) from marts.dim_organization where unit_key is null").fetchone()[
-        0
-    ]
-    assert unlinked == len(truth.table("organizations")) - len(orgs)
+    unlinked = warehouse.sql("select count(*) from marts.dim_organization where unit_key is null").fetchall()
+    assert unlinked[0][0] == len(truth.table("organizations")) - len(orgs)
 
 
 def test_run_summary_and_data_docs_are_written(nightly_run, truth):
