@@ -92,6 +92,7 @@ def _entity(paths: Paths, contract: Contract, load_date: date, docs: data_docs.N
         "rows_loaded": batch.rows_loaded if batch else 0,
         "rows_quarantined": batch.rows_quarantined if batch else 0,
         "rows_carried": batch.rows_carried if batch else 0,
+        "duplicates_dropped": batch.duplicates_dropped if batch else 0,
         "rule_counts": {v: sum(r["verdict"] == v for r in rules) for v in VERDICTS},
         "rules": rules,
         "schema_drift": columns,
@@ -111,7 +112,7 @@ def quality_summary(load_date: date, paths: Paths, docs: data_docs.NightDocs) ->
         "verdict": _worst(e["verdict"] for e in entities),
         "totals": {
             k: sum(e[k] for e in entities)
-            for k in ("rows_read", "rows_loaded", "rows_quarantined", "rows_carried")
+            for k in ("rows_read", "rows_loaded", "rows_quarantined", "rows_carried", "duplicates_dropped")
         },
         "data_docs": os.path.relpath(docs.index, paths.quality_reports),
         "entities": entities,

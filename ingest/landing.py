@@ -25,7 +25,7 @@ from ingest import carry, faults, manifest, schema_drift
 from ingest.config import Paths
 from ingest.contracts import Contract
 from ingest.files import replacing
-from ingest.parse import Parsed, parse, raw_records, source_columns
+from ingest.parse import Parsed, parse, raw_records, source_columns, without_copies
 from ingest.readers import ExtractError, read_extract
 
 
@@ -184,7 +184,7 @@ def land(
     batch = batch_for(contract, load_date, files, digest)
     try:
         where = files[0] if len(files) == 1 else drop
-        raw = read_extract(files, contract)
+        raw, copies = without_copies(read_extract(files, contract))
         if carry_forward:
             parsed, carried = _parse_carrying(raw, contract, load_date, str(where), paths)
         else:
@@ -217,7 +217,8 @@ def land(
             err.add_note(f"and the failure could not be recorded in the manifest: {unrecorded}")
         raise
     batch.status = "landed"
-    batch.rows_read = n
+    batch.rows_read = n + copies
+    batch.duplicates_dropped = copies
     if carried is not None:
         batch.rows_carried, batch.carried_from = len(carried.positions), carried.source.batch_id
     batch.extra_columns = list(parsed.extra_columns)

@@ -39,6 +39,8 @@ class Batch:
     )
     carried_from: str = ""  # the batch they were carried from
     rules_version: str = ""  # digest of the contract and the code that typed and checked the rows
+    duplicates_dropped: int = 0  # exact copies of a row in the extract, dropped at landing (read = loaded +
+    # quarantined + readmitted + duplicates dropped)
     rows_readmitted: int = 0  # of the rows quarantined at validation, how many a readmission loaded since
     readmitted_from: str = ""  # a readmitted batch: the batch whose quarantined rows it loaded
     # Schema drift against the contract: columns sent that it does not know (kept in ``_raw``), its optional

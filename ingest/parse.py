@@ -30,6 +30,17 @@ def source_columns(raw: pd.DataFrame) -> list[str]:
     return [c for c in raw.columns if c not in LINEAGE]
 
 
+def without_copies(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The extract without exact copies of a row (every column as sent: the export repeating it), and how
+    many were dropped. Copies that differ in any column stay, for the key's uniqueness rule to refuse."""
+    copies = raw.duplicated(subset=source_columns(raw)).to_numpy()
+    if not copies.any():
+        return raw, 0
+    kept = raw[~copies].reset_index(drop=True)
+    kept.attrs = raw.attrs  # what the reader learnt of the source (its column types)
+    return kept, int(copies.sum())
+
+
 def parse(raw: pd.DataFrame, contract: Contract, where: str, records: pa.Array | None = None) -> Parsed:
     """Type the raw records by the contract. Columns it does not know are kept in ``_raw`` and reported; an
     optional column the extract lacks is null and reported; a required one missing fails the extract, and

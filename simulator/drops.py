@@ -48,8 +48,12 @@ def write_pages(folder: Path, stem: str, records: Iterator[pa.Array], total: int
             _write(folder / f"{stem}_page_{page:04d}.json", head.encode() + body.to_pybytes() + b"]}}")
 
 
-def _constant(text: str, n: int) -> pa.Array:
-    return pa.array(np.full(n, text), pa.large_string())
+def repeated(lines: pa.Array, twice: np.ndarray) -> pa.Array:
+    """The lines with each one flagged ``twice`` written again right after itself, as a glitching export
+    repeats a row (``Messiness.duplicate_row``)."""
+    if not twice.any():
+        return lines
+    return lines.take(pa.array(np.repeat(np.arange(len(lines)), 1 + twice.astype(np.int64))))
 
 
 def party(folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, advance: Advance) -> None:
@@ -61,6 +65,7 @@ def party(folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, advance: Adva
         "上级组织编码",
         "所在区划代码",
         "所在网格编码",
+        "统一社会信用代码",
         "成立日期",
         "更新时间",
     ]
@@ -69,7 +74,9 @@ def party(folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, advance: Adva
         for o in _chunks(orgs):
             founded = q.date_text(o["founded_on"], np.full(len(o), 2))
             columns = [o[c] for c in ("org_code", "org_name", "org_type", "parent_org_code", "division_code")]
-            yield csv_lines([*columns, o["grid_code"], founded, q.timestamp_text(o["updated_at"])], "\r\n")
+            credit_code = q.credit_code_text(o["credit_code"], o["credit_code_style"].to_numpy())
+            updated = q.timestamp_text(o["updated_at"])
+            yield csv_lines([*columns, o["grid_code"], credit_code, founded, updated], "\r\n")
             advance(len(o))
 
     write_csv(folder / "organizations.csv", header, org_lines(), "gbk", "\r\n")
@@ -105,7 +112,7 @@ def party(folder: Path, orgs: pd.DataFrame, members: pd.DataFrame, advance: Adva
                 pick(rule == "org_code:references", q.unknown_code(m["org_code"], 0, "Z"), m["org_code"]),
                 q.timestamp_text(m["updated_at"]),
             ]
-            yield csv_lines(columns, "\r\n")
+            yield repeated(csv_lines(columns, "\r\n"), m["repeated"].to_numpy())
             advance(len(m))
 
     header = [
@@ -148,21 +155,33 @@ def _resident_records(
         advance(len(r))
 
 
-def _order_records(orders: pd.DataFrame, cutoff: np.datetime64, day_start: np.datetime64) -> pa.Array:
+def _order_events(orders: pd.DataFrame) -> np.ndarray:
+    """Per order its received, dispatched, completed and called-back times (NaT: never called back)."""
     received = orders["received_at"].to_numpy()
     dispatched = received + np.timedelta64(1, "h")
-    completed = orders["completed_at"].to_numpy()
-    called_back = orders["callback_at"].to_numpy()  # NaT (never) for an order not called back
-    events = np.stack([received, dispatched, completed, called_back])
+    return np.stack(
+        [received, dispatched, orders["completed_at"].to_numpy(), orders["callback_at"].to_numpy()]
+    )
+
+
+def _changed_orders(orders: pd.DataFrame, cutoff: np.datetime64, day_start: np.datetime64) -> np.ndarray:
+    """Positions of the orders with an event in [``day_start``, ``cutoff``)."""
+    events = _order_events(orders)
     happened = events < cutoff
-    changed = happened.any(axis=0) & (happened & (events >= day_start)).any(axis=0)
-    o, events, happened = orders[changed], events[:, changed], happened[:, changed]
+    return np.flatnonzero(happened.any(axis=0) & (happened & (events >= day_start)).any(axis=0))
+
+
+def _order_records(o: pd.DataFrame, cutoff: np.datetime64) -> pa.Array:
+    """The orders ``o`` as the API sends them at ``cutoff``."""
+    events = _order_events(o)
+    happened = events < cutoff
     done = happened[2]
     # the result once the caller was called back, or 未回访 from completion when they will not be
     result_known = happened[3] | (done & np.isnat(events[3]))
     forwarded = (o["forwarded_case_no"].to_numpy() != "") & (o["forwarded_at"].to_numpy() < cutoff)
     latest = np.where(happened, events, np.datetime64(0, "ms")).max(axis=0)  # NaT would win a max
-    status = np.where(done, "已办结", np.where(happened[1], "办理中", "受理"))
+    # an order forwarded to a grid (dispatched as it is forwarded) is 已转办 until it completes
+    status = np.where(done, "已办结", np.where(forwarded, "已转办", np.where(happened[1], "办理中", "受理")))
     null = pa.nulls(len(o), pa.large_string())
     return json_records(
         {
@@ -199,8 +218,12 @@ def gov(
     rows = max(1, CHUNK_ROWS // page_size) * page_size
     records = _resident_records(residents, present, rows, advance)
     write_pages(folder, "residents", records, len(present), page_size)
-    changed = _order_records(orders, cutoff, day_start)
-    write_pages(folder, "hotline_orders", iter([changed]), len(changed), page_size)
+    changed = _changed_orders(orders, cutoff, day_start)
+    chunks = (  # the first drop carries a year of orders: a chunk at a time
+        _order_records(orders.iloc[changed[begin : begin + rows]], cutoff)
+        for begin in range(0, max(len(changed), 1), rows)  # an empty extract is still one page
+    )
+    write_pages(folder, "hotline_orders", chunks, len(changed), page_size)
     advance(len(orders))
 
 
@@ -255,6 +278,7 @@ def city(
         ],
         "\n",
     )
+    lines = repeated(lines, workers["repeated"].to_numpy())
     header = ["worker_id", "name", "phone", "grid_code", "worker_type", "updated_at"]
     write_csv(folder / "grid_workers.csv", header, [lines], "utf-8", "\n", bom=True)
 

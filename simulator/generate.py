@@ -70,9 +70,10 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     # So do the dangling references, which pick among the rows that are otherwise clean.
     reference_rng = np.random.default_rng([seed, 2])
     # Likewise each kind of change to records after they exist: one kind turned up leaves the others as they are.
-    merges, moves, voids, delays, meetings_rng, org_rng = (
-        np.random.default_rng([seed, 2, k]) for k in range(6)
+    merges, moves, voids, delays, meetings_rng, org_rng, forwarded_voids = (
+        np.random.default_rng([seed, 2, k]) for k in range(7)
     )
+    repeats = np.random.default_rng([seed, 6])  # rows an export writes twice
     with stages.stage("places", 1):
         streets, communities, grids = places.build(preset)
         grids = lifecycle.merge_grids(merges, grids, start, days, mess.grid_merged)
@@ -104,6 +105,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
             q.exactly(rng, n, mess.bad_id_checksum), "id_number:valid_id_number", ""
         )
         members["dirty_rule"] = _dangling(reference_rng, members["dirty_rule"], mess, "org_code:references")
+        members["repeated"] = q.exactly(repeats, n, mess.duplicate_row)
 
     with stages.stage("party transfers, 双报到 and volunteer service", len(members)):
         # their own stream, so the rest of the city is the same with or without them
@@ -114,7 +116,7 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
     residents = persons.copy(deep=False)  # the same columns (copy on write), and the gov system's own
     residents.insert(0, "resident_id", padded(np.arange(len(residents)), 9, "JM").to_pandas())
     residents["masked"] = q.flags(rng, len(residents), mess.masked_id)
-    residents["style"] = rng.integers(0, 4, len(residents))
+    residents["style"] = rng.integers(0, 4, len(residents)).astype(np.int8)
     residents["traditional"] = q.exactly(identity_rng, len(residents), mess.traditional_name)
     written = residents["full_name"].copy()
     written[residents["traditional"]] = as_str(q.traditional(written[residents["traditional"]])).to_numpy()
@@ -137,6 +139,9 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         workers = lifecycle.move_workers(
             moves, workers, grids, start, days, mess.worker_moved, mess.worker_left
         )
+        staying = np.flatnonzero(workers["left_at"].isna().to_numpy())  # so every snapshot repeats them
+        workers["repeated"] = False
+        workers.loc[staying[q.exactly(repeats, len(staying), mess.duplicate_row)], "repeated"] = True
 
     with stages.stage("cases, steps and 12345 orders", 1):
         cases, steps, orders = case_gen.generate(rng, preset, start, days, grids, persons, workers)
@@ -149,6 +154,9 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         cases["dirty_rule"] = _dangling(reference_rng, cases["dirty_rule"], mess, "grid_code:references")
         cases, steps = lifecycle.void_cases(voids, cases, steps, mess.voided_case)
         cases = lifecycle.delay_closures(delays, cases, start, days, mess.late_case_closure)
+        cases, steps, orders = lifecycle.void_forwarded_cases(
+            forwarded_voids, cases, steps, orders, mess.voided_forwarded_case
+        )
         callbacks.add(np.random.default_rng([seed, 3]), orders)  # own stream: the rest stays as it was
     with stages.stage("grid council meetings", 1):
         meetings = council.generate(meetings_rng, preset, start, days, grids, mess)
@@ -157,6 +165,9 @@ def build_world(preset: Preset, start: date, days: int, seed: int, mess: Messine
         # their own stream, so the rest of the city stays as it was
         service_side = services.build(
             np.random.default_rng([seed, 5]), preset, start, days, communities, residents, mess
+        )
+        orgs["credit_code"], orgs["credit_code_style"] = services.unit_organization_codes(
+            np.random.default_rng([seed, 7]), orgs, service_side.units, preset.unit_credit_code_share, mess
         )
     return World(
         preset,
@@ -236,25 +247,37 @@ def _arrived(frame: pd.DataFrame, day: int) -> pd.DataFrame:
     return frame if arrived.all() else frame[arrived]
 
 
-def write_truth(world: World, out: Path) -> None:
-    """What really is, as of the end of the last simulated day: identities, dirty rows, cases.
+def _repeated_rows(members: pd.DataFrame, workers: pd.DataFrame) -> pd.DataFrame:
+    """The snapshot rows every drop from ``first_day`` on writes twice, byte for byte (one extra copy)."""
+    m, w = members[members["repeated"]], workers[workers["repeated"]]
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "system": "party",
+                    "entity": "members",
+                    "record_key": m["member_id"],
+                    "first_day": m["arrival_day"],
+                }
+            ),
+            pd.DataFrame(
+                {"system": "city", "entity": "grid_workers", "record_key": w["worker_id"], "first_day": 0}
+            ),
+        ],
+        ignore_index=True,
+    )
 
-    ``person_records.first_day`` is the simulated day (0-based) a record first appears in its system's drops.
-    """
-    folder = out / "truth"
-    folder.mkdir(parents=True, exist_ok=True)
-    last = world.days - 1
-    cutoff = world.cutoff(last)
-    persons = _arrived(world.persons, last)
-    persons.drop(columns=["arrival_day"]).to_parquet(folder / "persons.parquet", index=False)
 
-    members = _arrived(world.members, last)
-    residents = _arrived(world.residents, last)
-    activity = party_activity.reached(world.party_activity, cutoff, world.start)
-    workers = lifecycle.workers_on(world.workers, cutoff, world.listed_at)  # those who have not left
-    orders = world.orders[world.orders["received_at"] < cutoff]
-    start = np.datetime64(world.start, "D")
-    records = pd.concat(
+def _before(frame: pd.DataFrame, column: str, cutoff: np.datetime64) -> pd.DataFrame:
+    """The rows whose ``column`` is before ``cutoff``; the frame itself when that is all of them."""
+    kept = frame[column].to_numpy() < cutoff
+    return frame if kept.all() else frame[kept]
+
+
+def _person_records(members, residents, workers, orders, service, applicants, start: date) -> pd.DataFrame:
+    """Which real person each record of the systems is, the day it first appears, and its dirty rule."""
+    start = np.datetime64(start, "D")
+    return pd.concat(
         [
             pd.DataFrame(
                 {
@@ -298,31 +321,19 @@ def write_truth(world: World, out: Path) -> None:
                     ),
                 }
             ),
-            party_activity.volunteer_records(activity.service),
-            services.applicant_records(world.services, world.start, cutoff),
+            party_activity.volunteer_records(service),
+            applicants,
         ],
         ignore_index=True,
     )
-    records.to_parquet(folder / "person_records.parquet", index=False)
-    current_org, _ = party_activity.organization_on(
-        world.members, activity.transfers, cutoff, np.datetime64(world.listed_at, "s")
-    )
-    party_counts = party_activity.write_truth(
-        activity,
-        members,
-        current_org[members.index.to_numpy()],
-        world.orgs,
-        world.grids,
-        world.start,
-        world.days,
-        folder,
-    )
 
-    reported = world.cases[world.cases["reported_at"] < cutoff]
+
+def _unified_cases(reported: pd.DataFrame, orders: pd.DataFrame, cutoff: np.datetime64) -> pd.DataFrame:
+    """Every case as the warehouse unifies it: the grid cases, and the 12345 orders not forwarded to a grid."""
     closure_known = lifecycle.closure_delivered_at(reported) < cutoff
     voided = reported["voided_at"] < cutoff
     forwarded = orders["forwarded_case_no"].ne("") & (orders["forwarded_at"] < cutoff)
-    unified = pd.concat(
+    return pd.concat(
         [
             pd.DataFrame(
                 {
@@ -353,9 +364,50 @@ def write_truth(world: World, out: Path) -> None:
         ],
         ignore_index=True,
     )
-    unified.to_parquet(folder / "cases.parquet", index=False)
+
+
+def write_truth(world: World, out: Path) -> None:
+    """What really is, as of the end of the last simulated day: identities, dirty rows, cases.
+
+    ``person_records.first_day`` is the simulated day (0-based) a record first appears in its system's drops.
+    """
+    folder = out / "truth"
+    folder.mkdir(parents=True, exist_ok=True)
+    last = world.days - 1
+    cutoff = world.cutoff(last)
+    persons = _arrived(world.persons, last)
+    persons.drop(columns=["arrival_day"]).to_parquet(folder / "persons.parquet", index=False)
+
+    members = _arrived(world.members, last)
+    residents = _arrived(world.residents, last)
+    activity = party_activity.reached(world.party_activity, cutoff, world.start)
+    workers = lifecycle.workers_on(world.workers, cutoff, world.listed_at)  # those who have not left
+    orders = _before(world.orders, "received_at", cutoff)
+    applicants = services.applicant_records(world.services, world.start, cutoff)
+    _person_records(
+        members, residents, workers, orders, activity.service, applicants, world.start
+    ).to_parquet(folder / "person_records.parquet", index=False)
+    _repeated_rows(members, workers).to_parquet(folder / "duplicate_rows.parquet", index=False)
+    current_org, _ = party_activity.organization_on(
+        world.members, activity.transfers, cutoff, np.datetime64(world.listed_at, "s")
+    )
+    party_counts = party_activity.write_truth(
+        activity,
+        members,
+        current_org[members.index.to_numpy()],
+        world.orgs,
+        world.grids,
+        world.start,
+        world.days,
+        folder,
+    )
+
+    reported = _before(world.cases, "reported_at", cutoff)
+    _unified_cases(reported, orders, cutoff).to_parquet(folder / "cases.parquet", index=False)
     org_changes.changes(world.orgs, cutoff).to_parquet(folder / "organization_changes.parquet", index=False)
     world.grids.drop(columns=["style"]).to_parquet(folder / "grids.parquet", index=False)
+    # the organizations with the clean credit code of a unit's organization ("" where none is recorded)
+    world.orgs.drop(columns=["credit_code_style"]).to_parquet(folder / "organizations.parquet", index=False)
     assignments = lifecycle.worker_assignments(world.workers, world.listed_at)
     assignments.to_parquet(folder / "worker_assignments.parquet", index=False)
     meetings = world.meetings[world.meetings["recorded_at"] < cutoff]

@@ -97,6 +97,29 @@ def void_cases(rng: np.random.Generator, cases: pd.DataFrame, steps: pd.DataFram
     return cases, steps[kept].reset_index(drop=True)
 
 
+def void_forwarded_cases(
+    rng: np.random.Generator, cases: pd.DataFrame, steps: pd.DataFrame, orders: pd.DataFrame, rate: float
+):
+    """Void a share of the cases 12345 forwarded to a grid, as ``void_cases`` does the others: the grid drops
+    the case (作废) and the order stays forwarded (已转办), never completed nor called back, so the order and
+    its case agree. Returns the cases, the steps kept and the orders."""
+    eligible = np.flatnonzero(cases["case_origin"].to_numpy() == FORWARDED)
+    chosen = eligible[q.exactly(rng, len(eligible), rate)]
+    hours = rng.uniform(1.5, 2.9, len(chosen))  # after dispatch, before handling, as for the other cases
+    voided_at = cases["voided_at"].to_numpy().copy()
+    voided_at[chosen] = cases["reported_at"].to_numpy()[chosen] + np.round(hours * 3600).astype(
+        "timedelta64[s]"
+    )
+    cases = cases.assign(voided_at=voided_at)
+    cases.loc[chosen, "closed_at"] = pd.NaT
+    cases.loc[chosen, "closure_delay_days"] = 0
+    stop = voided_at[steps["case_index"].to_numpy()]
+    kept = ~(steps["occurred_at"].to_numpy() > stop)
+    never_done = orders["order_no"].isin(cases["hotline_order_no"].to_numpy()[chosen]).to_numpy()
+    orders = orders.assign(completed_at=orders["completed_at"].mask(never_done))
+    return cases, steps[kept].reset_index(drop=True), orders
+
+
 def delay_closures(
     rng: np.random.Generator, cases: pd.DataFrame, start: date, days: int, rate: float
 ) -> pd.DataFrame:

@@ -34,6 +34,9 @@ class Preset:
     resident_volunteer_share: float = 0.02  # adult residents who are not members and serve as volunteers
     volunteer_activities_per_community_day: float = 1.0
     units_per_community: int = 3  # resident units (驻区单位) registered in each community
+    unit_credit_code_share: float = (
+        0.8  # unit party organizations whose unit's credit code the party system has
+    )
     service_items: int = 30  # items of the service-item list (a city has a few thousand)
     service_applications_per_day: int = 20
     council_meetings_per_grid_per_day: float = 0.05  # 网格议事会: about one a grid every three weeks
@@ -151,9 +154,13 @@ class Messiness:
     grid_merged: float = 0.03  # city: a grid merged into its neighbour, gone from the next snapshots
     late_case_closure: float = 0.05  # city: a closure reaching the extract 1-3 days after it happened
     voided_case: float = 0.02  # city: a case voided (作废) after dispatch, arriving as an ordinary update
+    # city and gov: a case 12345 forwarded (its order 已转办) voided by the grid; the order never completes
+    voided_forwarded_case: float = 0.02
     worker_moved: float = 0.05  # city: a grid worker reassigned to another grid of the community
     worker_left: float = 0.03  # city: a grid worker who leaves: gone from the next snapshots
     council_date_style: float = 0.3  # city: a meeting day written 2026/11/3, 2026年11月3日 or 20261103
+    # party members, city grid workers: a row the export writes twice, byte for byte, in the same snapshot
+    duplicate_row: float = 0.002
     council_no_attendees: float = 0.02  # dirty — city: a council meeting recorded without its attendee count
     organization_renamed: float = 0.05  # party: a branch renamed and raised to a general branch (党总支)
     organization_reparented: float = 0.2  # party: a resident unit's branch put under its street's committee

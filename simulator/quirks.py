@@ -41,6 +41,13 @@ def fullwidth(values) -> pa.Array:
     return values
 
 
+def credit_code_text(codes, style) -> pa.Array:
+    """Unified social credit codes as typed: ``style`` 1 in lower case, 2 with full-width characters."""
+    text = strings(codes)
+    text = pc.if_else(pa.array(np.asarray(style) == 1), pc.utf8_lower(text), text)
+    return pc.if_else(pa.array(np.asarray(style) == 2), fullwidth(text), text)
+
+
 def date_text(dates, style) -> pa.Array:
     """Each date in one of the shapes Chinese systems write a date in, chosen per row by ``style`` (0-3)."""
     iso = strings(pa.array(np.asarray(dates, dtype="datetime64[D]")).cast(pa.string()))

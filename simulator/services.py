@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.xml.constants import ARC_CORE as CORE_PROPERTIES
@@ -71,6 +72,7 @@ UNKNOWN_CHANNEL = "自助终端"
 STATUSES = ("已提交", "已受理", "已办结")
 EVENTS = ("submitted_at", "accepted_at", "completed_at")  # in the order they happen
 CHUNK_ROWS = 100_000
+TRUTH_ROW_GROUP = 1024 * 1024  # pyarrow's default row group: the file is as one ``to_parquet`` writes it
 
 # The item list's two-level header as the export writes it: a group spans its columns, a lone column spans rows.
 ITEM_HEADER: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -85,7 +87,26 @@ ITEM_HEADER: tuple[tuple[str, tuple[str, ...]], ...] = (
 class Services:
     units: pd.DataFrame  # one row per source record; ``unit_index`` is the real unit, shared by duplicates
     items: pd.DataFrame
+    # the applicant by position, ``person_pos`` in ``residents`` or ``unit_pos`` in ``units`` (-1: the other
+    # kind); ``applicants`` gives their columns for as many rows at a time as are written
     applications: pd.DataFrame
+    residents: pd.DataFrame  # the gov system's residents (the world's frame, not a copy)
+
+
+APPLICANT_COLUMNS = ("person_id", "resident_id", "id_number", "phone", "credit_code")
+
+
+def with_applicants(services: Services, apps: pd.DataFrame) -> pd.DataFrame:
+    """``apps`` with the applicant's columns in place of its positions: a person's ids and phone, a unit's
+    credit code, null for the other kind."""
+    person, unit = apps["person_pos"].to_numpy(), apps["unit_pos"].to_numpy()
+    columns = {c: _take(services.residents[c], person) for c in APPLICANT_COLUMNS[:-1]}
+    columns["credit_code"] = _take(services.units["credit_code"], unit)
+    at = apps.columns.get_loc("person_pos")
+    apps = apps.drop(columns=["person_pos", "unit_pos"])
+    for offset, (name, values) in enumerate(columns.items()):
+        apps.insert(at + offset, name, values.set_axis(apps.index))
+    return apps
 
 
 def credit_codes(rng: np.random.Generator, prefixes: np.ndarray, divisions: np.ndarray) -> np.ndarray:
@@ -230,11 +251,8 @@ def _applications(
             "application_no": as_str(concat("BJ", submitted_day, padded(np.arange(n), 7))),
             "item_code": items["item_code"].to_numpy()[item],
             "applicant_type": np.where(by_unit, "单位", "个人"),
-            **{
-                c: _take(residents[c], person, by_unit)
-                for c in ("person_id", "resident_id", "id_number", "phone")
-            },
-            "credit_code": _take(units["credit_code"], unit, ~by_unit),
+            "person_pos": np.where(by_unit, -1, person).astype(np.int32),
+            "unit_pos": np.where(by_unit, unit, -1).astype(np.int32),
             "channel": np.array(CHANNELS)[channel],
             "submitted_at": submitted.astype("datetime64[ms]"),
             "accepted_at": accepted.astype("datetime64[ms]"),
@@ -250,14 +268,15 @@ def _applications(
         }
     )
     applications["masked"] = q.flags(rng, n, mess.masked_id)
-    applications["style"] = rng.integers(0, 4, n)
+    applications["style"] = rng.integers(0, 4, n).astype(np.int8)  # a byte a row: millions of rows
     applications["dirty_rule"] = np.where(q.exactly(rng, n, mess.unknown_channel), "channel:in_set", "")
     return applications
 
 
-def _take(column: pd.Series, rows: np.ndarray, missing: np.ndarray) -> pd.Series:
-    """``column`` at row positions ``rows`` as Arrow-backed text, null where ``missing``."""
-    values = strings(column).take(pa.array(rows))
+def _take(column: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``column`` at row positions ``rows`` as Arrow-backed text, null where a position is -1."""
+    missing = rows < 0
+    values = strings(column).take(pa.array(np.where(missing, 0, rows)))
     return as_str(pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), values))
 
 
@@ -273,13 +292,30 @@ def build(
     units = _units(rng, preset, communities, start, mess)
     items = _items(rng, preset, start, mess)
     applications = _applications(rng, preset, start, days, residents, units, items, mess)
-    return Services(units, items, applications)
+    return Services(units, items, applications, residents)
+
+
+def unit_organization_codes(
+    rng: np.random.Generator, orgs: pd.DataFrame, units: pd.DataFrame, recorded_share: float, mess: Messiness
+) -> tuple[np.ndarray, np.ndarray]:
+    """The credit code the party system records for each resident unit's organization (``U`` + community +
+    number n: the community's n-th unit), "" for other organizations and where it is not recorded; and the
+    style it is typed in (1 lower case, 2 full-width)."""
+    first = units[~units["unit_index"].duplicated()]
+    number = first.groupby("community_code", sort=False).cumcount() + 1
+    by_org = pd.Series(
+        first["credit_code"].to_numpy(), index="U" + first["community_code"] + as_str(padded(number, 3))
+    )
+    by_org = by_org[(first["dirty_rule"] == "").to_numpy()]  # a unit whose code is garbled is never loaded
+    codes = orgs["org_code"].map(by_org).fillna("").to_numpy()
+    codes = np.where(rng.random(len(orgs)) < recorded_share, codes, "")
+    style = rng.random(len(orgs))
+    lower, wide = mess.credit_code_lowercase, mess.credit_code_lowercase + mess.credit_code_fullwidth
+    return codes, np.where(style < lower, 1, np.where(style < wide, 2, 0)).astype(np.int8)
 
 
 def _credit_code_text(codes: pd.Series, style: np.ndarray, dirty: np.ndarray) -> pa.Array:
-    text = pick(dirty, wrong_check_character(codes), codes)
-    text = pick(style == 1, pc.utf8_lower(text), text)
-    return pick(style == 2, q.fullwidth(text), text)
+    return q.credit_code_text(pick(dirty, wrong_check_character(codes), codes), style)
 
 
 def _unit_records(units: pd.DataFrame) -> pa.Array:
@@ -410,10 +446,25 @@ def write_day(
     changed = _changed(services.applications, cutoff, day_start)
     rows = max(1, CHUNK_ROWS // page_size) * page_size  # whole pages per chunk
     chunks = (
-        _application_records(services.applications.iloc[changed[begin : begin + rows]], cutoff)
+        _application_records(
+            with_applicants(services, services.applications.iloc[changed[begin : begin + rows]]), cutoff
+        )
         for begin in range(0, max(len(changed), 1), rows)  # an empty extract is still one page
     )
     write_pages(folder, "service_applications", chunks, len(changed), page_size)
+
+
+def _write_applications(services: Services, apps: pd.DataFrame, path: Path) -> None:
+    """The applications with their applicants, a row group at a time: the same file ``to_parquet`` writes,
+    without the applicant text of millions of rows held at once."""
+    writer = None
+    for begin in range(0, max(len(apps), 1), TRUTH_ROW_GROUP):
+        table = pa.Table.from_pandas(
+            with_applicants(services, apps.iloc[begin : begin + TRUTH_ROW_GROUP]), preserve_index=False
+        )
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    writer.close()
 
 
 def applicant_records(services: Services, start: date, cutoff: np.datetime64) -> pd.DataFrame:
@@ -427,7 +478,7 @@ def applicant_records(services: Services, start: date, cutoff: np.datetime64) ->
             "system": "gov",
             "entity": "service_applicants",
             "record_key": apps["application_no"],
-            "person_id": apps["person_id"],
+            "person_id": _take(services.residents["person_id"], apps["person_pos"].to_numpy()).to_numpy(),
             "dirty_rule": apps["dirty_rule"],
             "first_day": (submitted - np.datetime64(start, "D")).astype(int),
         }
@@ -441,11 +492,13 @@ def write_truth(services: Services, start: date, cutoff: np.datetime64, folder: 
     units.to_parquet(folder / "resident_units.parquet", index=False)
     items = services.items.drop(columns=["date_as_text"])
     items.to_parquet(folder / "service_items.parquet", index=False)
-    apps = services.applications
-    apps = apps[apps["submitted_at"] < cutoff].drop(columns=["masked", "style"])
+    apps = services.applications.drop(columns=["masked", "style"])
+    submitted = apps["submitted_at"].to_numpy() < cutoff
+    if not submitted.all():  # no copy of millions of rows when all of them are in
+        apps = apps[submitted]
     for column in ("accepted_at", "completed_at"):
         apps[column] = apps[column].where(apps[column] < cutoff)
-    apps.to_parquet(folder / "service_applications.parquet", index=False)
+    _write_applications(services, apps, folder / "service_applications.parquet")
     kpis.service_daily(apps, items).to_parquet(folder / "kpis_service_daily.parquet", index=False)
     return {
         "gov.resident_units": len(units),

@@ -27,6 +27,10 @@ def _by_day(drops: Path, name: str) -> pd.DataFrame:
     return pd.concat([_csv(d / name).assign(drop_day=d.name) for d in days], ignore_index=True)
 
 
+def _records(page: Path) -> list[dict]:
+    return json.loads(page.read_text())["data"]["records"]
+
+
 def _time(text: pd.Series) -> pd.Series:
     return pd.to_datetime(text.replace("", None), format="%Y-%m-%d %H:%M:%S")
 
@@ -45,6 +49,27 @@ def test_a_voided_case_arrives_as_an_update_and_never_closes(tiny_drops, truth):
     after = steps.merge(voided, left_on="case_no", right_on="case_key")
     assert len(after) and (_time(after["occurred_at"]) <= after["deleted_at"]).all()
     assert not (after["step"] == "结案").any()
+
+
+def test_a_voided_forwarded_case_and_its_12345_order_agree(tiny_drops, truth):
+    """The grid voids a case 12345 forwarded: the case is 作废, its order stays 已转办 and never completes."""
+    voided = truth.table("cases").query("is_deleted and case_origin == '12345转办'")
+    assert len(voided) > 0
+    cases = _by_day(tiny_drops, "cases.csv").groupby("case_no").tail(1).set_index("case_no")
+    orders = pd.concat(
+        pd.DataFrame(r for page in sorted(d.glob("hotline_orders_page_*.json")) for r in _records(page))
+        for d in sorted((tiny_drops / "gov").iterdir())
+    )
+    last = orders.groupby("orderNo").tail(1).set_index("gridCaseNo")
+    order = last.loc[voided["case_key"]]
+    assert (cases.loc[voided["case_key"], "status"] == "已作废").all()
+    assert (order["status"] == "已转办").all()
+    assert order[["finishTime", "satisfaction", "callbackTime"]].isna().all().all()
+    # and no order of a case still in the workflow says otherwise
+    assert set(last.loc[last.index.notna() & ~last.index.isin(voided["case_key"]), "status"]) <= {
+        "已转办",
+        "已办结",
+    }
 
 
 def test_a_late_closure_arrives_days_after_it_happened_with_its_old_time(tiny_drops, truth):
@@ -97,7 +122,7 @@ def test_grid_worker_snapshots_follow_who_served_where(tiny_drops, truth):
     for folder in sorted((tiny_drops / "city").iterdir()):
         end = pd.Timestamp(folder.name) + pd.Timedelta(days=1)
         serving = assignments[(assignments["valid_from"] < end) & ~(assignments["valid_to"] < end)]
-        workers = _csv(folder / "grid_workers.csv")
+        workers = _csv(folder / "grid_workers.csv").drop_duplicates()  # a row the export wrote twice
         workers["grid_code"] = normalise.code(workers["grid_code"], GRID)
         assert sorted(zip(workers["worker_id"], workers["grid_code"], strict=True)) == sorted(
             zip(serving["worker_id"], serving["grid_code"], strict=True)
@@ -126,6 +151,7 @@ def test_each_lifecycle_quirk_follows_its_rate(tmp_path):
         grid_merged=0,
         late_case_closure=0,
         voided_case=0,
+        voided_forwarded_case=0,
         worker_moved=0,
         worker_left=0,
         council_no_attendees=0,

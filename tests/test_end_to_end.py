@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -90,8 +91,20 @@ def test_row_accounting_holds_for_every_batch(nightly_run, truth, tiny_drops):
     """Rows read = loaded + quarantined per batch, and the quarantined rows are exactly the dirty ones."""
     batches = [b for c in CONTRACTS for b in manifest.batches(nightly_run.paths.manifest, c.system, c.entity)]
     assert {b.status for b in batches} <= {"accepted", "duplicate"}
+    repeated = truth.table("duplicate_rows")
     for b in batches:
-        assert b.rows_read == b.rows_loaded + b.rows_quarantined, b
+        assert b.rows_read == b.rows_loaded + b.rows_quarantined + b.duplicates_dropped, b
+        if (
+            b.status == "accepted"
+        ):  # exact copies of a row are dropped at landing, as many as the export wrote
+            day = (date.fromisoformat(b.load_date) - START).days
+            copies = repeated[
+                (repeated["system"] == b.system)
+                & (repeated["entity"] == b.entity)
+                & (repeated["first_day"] <= day)
+            ]
+            assert b.duplicates_dropped == len(copies), b
+    assert repeated["entity"].nunique() == 2  # members and grid workers: the check above is not vacuous
     quarantined = {(b.entity, b.load_date): b.rows_quarantined for b in batches if b.status == "accepted"}
     dirty_members = truth.table("person_records").query("entity == 'members' and dirty_rule != ''")
     # the party snapshot repeats each member every night, so a dirty member is quarantined every night from
@@ -320,7 +333,15 @@ def test_ops_quarantined_rows_are_exactly_the_dirty_records(warehouse, nightly_r
 
 
 def test_ops_batch_history_matches_the_manifest(warehouse, nightly_run):
-    columns = ["batch_id", "status", "rows_read", "rows_loaded", "rows_quarantined", "contract_version"]
+    columns = [
+        "batch_id",
+        "status",
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "duplicates_dropped",
+        "contract_version",
+    ]
     history = (
         warehouse.sql(
             f"select source_entity, load_date::varchar as load_date, {', '.join(columns)} from ops.batch_history"
@@ -339,7 +360,8 @@ def test_ops_batch_history_matches_the_manifest(warehouse, nightly_run):
         ]
     ).sort_values("batch_id", ignore_index=True)
     pd.testing.assert_frame_equal(history, expected, check_dtype=False)
-    assert (history["rows_read"] == history["rows_loaded"] + history["rows_quarantined"]).all()
+    accounted = history["rows_loaded"] + history["rows_quarantined"] + history["duplicates_dropped"]
+    assert (history["rows_read"] == accounted).all()
     assert sorted(history["load_date"].unique()) == [
         night.isoformat() for night in sorted(nightly_run.exit_codes)
     ]
@@ -422,6 +444,19 @@ def test_volume_is_compared_with_the_night_before(nightly_run, truth):
     assert all(e["volume"]["previous_rows"] is None for e in first["entities"])
 
 
+def test_unit_organizations_link_to_their_unit(warehouse, truth):
+    """A resident unit's party organization names its unit by credit code, however the party system typed it."""
+    orgs = truth.table("organizations").query("credit_code != ''")
+    linked = warehouse.sql(
+        "select o.org_code, u.unit_key from marts.dim_organization as o join marts.dim_unit as u using (unit_key)"
+    ).df()
+    assert len(orgs) and sorted(zip(linked["org_code"], linked["unit_key"], strict=True)) == sorted(
+        zip(orgs["org_code"], orgs["credit_code"], strict=True)
+    )
+    unlinked = warehouse.sql("select count(*) from marts.dim_organization where unit_key is null").fetchall()
+    assert unlinked[0][0] == len(truth.table("organizations")) - len(orgs)
+
+
 def test_run_summary_and_data_docs_are_written(nightly_run, truth):
     last = max(nightly_run.exit_codes).isoformat()
     summary = json.loads((nightly_run.paths.reports / "run_summary" / f"{last}.json").read_text())
@@ -430,7 +465,9 @@ def test_run_summary_and_data_docs_are_written(nightly_run, truth):
     by_entity = {e["source_entity"]: e for e in summary["entities"]}
     dirty_members = truth.table("person_records").query("entity == 'members' and dirty_rule != ''")
     assert by_entity["party.members"]["rows_quarantined"] == len(dirty_members)
-    assert by_entity["party.members"]["rows_read"] == truth.summary["counts"]["party.members"]
+    members = by_entity["party.members"]
+    assert members["rows_read"] - members["duplicates_dropped"] == truth.summary["counts"]["party.members"]
+    assert members["duplicates_dropped"] == len(truth.table("duplicate_rows").query("entity == 'members'"))
     index = data_docs_index(nightly_run.paths).read_text()
     for night in sorted(nightly_run.exit_codes):
         assert f'href="{night.isoformat()}/index.html"' in index

@@ -42,6 +42,7 @@ class Outcome:
         str, ...
     ] = ()  # schema drift the batch reports: columns sent that the contract does not know
     missing: tuple[str, ...] = ()  # and optional columns not sent, which load as null
+    duplicates: int = 0  # exact copies of a row dropped at landing
 
 
 OUTCOMES: dict[str, Outcome] = {
@@ -65,7 +66,8 @@ OUTCOMES: dict[str, Outcome] = {
     "extra_column": Outcome("repaired", added=("remark",)),
     "reordered_columns": Outcome("repaired"),
     "column_type_change": Outcome("quarantined", "households:parsable"),
-    "duplicate_rows": Outcome(
+    "duplicate_rows": Outcome("repaired", duplicates=1),
+    "differing_duplicate_rows": Outcome(
         "rejected", r"rule case_no\+step_seq:unique failed on 2 of .*case_steps\.csv row"
     ),
     "duplicate_keys": Outcome(
@@ -194,9 +196,10 @@ def test_gauntlet(kind, tmp_path, tiny_drops, first_night, clean_second_night, m
     assert batch is not None
     message = batch.message
 
-    # Row accounting: rows read = loaded + quarantined, or all of them refused with the batch.
+    # Row accounting: rows read = loaded + quarantined + exact copies dropped, or all refused with the batch.
+    assert batch.duplicates_dropped == expected.duplicates, message
     if batch.status == "accepted":
-        assert batch.rows_read == batch.rows_loaded + batch.rows_quarantined
+        assert batch.rows_read == batch.rows_loaded + batch.rows_quarantined + batch.duplicates_dropped
     else:
         assert batch.rows_loaded == batch.rows_quarantined == 0
     # Nothing earlier is lost: the first night's files are as they were.

@@ -237,6 +237,7 @@ def test_voided_cases_are_marked_and_left_out_of_every_kpi(analytics, truth):
     voided = cases[cases["is_deleted"]]
     marked = analytics.sql("select case_key, case_deleted_at from marts.fct_case where is_deleted").df()
     assert len(voided) and sorted(marked["case_key"]) == sorted(voided["case_key"])
+    assert {"12345转办", "巡查"} <= set(voided["case_origin"])  # a forwarded 12345 case voided, too
     at = marked.set_index("case_key")["case_deleted_at"].sort_index()
     assert (at.to_numpy() == voided.set_index("case_key")["deleted_at"].sort_index().dt.floor("s")).all()
     opened = analytics.sql("select sum(cases_opened) from marts.kpi_grid_daily").fetchall()[0][0]

@@ -20,7 +20,8 @@ DAY1 = date(2026, 11, 1)
 def test_a_rejected_batch_shows_as_fail_with_the_rule_that_rejected_it(home, own_drops, html_tables):
     path = own_drops / "city" / DAY1.isoformat() / "grid_workers.csv"
     lines = path.read_bytes().decode("utf-8-sig").splitlines()
-    path.write_text("\n".join([*lines, lines[1]]) + "\n")  # the first worker twice
+    copy = lines[1].rsplit(",", 1)[0] + ",2026-10-31 09:00:00"  # the first worker twice, changed later
+    path.write_text("\n".join([*lines, copy]) + "\n")
     workers, members = get("city", "grid_workers"), get("party", "members")
     for referenced in (get("city", "grids"), get("party", "organizations")):  # what workers and members name
         land(referenced, DAY1, home)
@@ -49,6 +50,8 @@ def test_a_rejected_batch_shows_as_fail_with_the_rule_that_rejected_it(home, own
     ]
     assert rejected["rule_counts"]["pass"] == len(rejected["rules"]) - 1
     assert entities["party.members"]["verdict"] == "warn"  # its dirty rows were quarantined, the rest loaded
+    copies = entities["party.members"]["duplicates_dropped"]  # the export wrote a member twice, byte for byte
+    assert copies >= 1 and summary["totals"]["duplicates_dropped"] >= copies
     assert entities["gov.residents"]["status"] == "missing" and entities["gov.residents"]["verdict"] == "fail"
 
     by_entity, failed_rules = html_tables(report.html.read_text())
@@ -56,6 +59,8 @@ def test_a_rejected_batch_shows_as_fail_with_the_rule_that_rejected_it(home, own
     row = next(r for r in by_entity[1:] if r[0] == "city.grid_workers")
     assert row[header.index("状态 status")] == "rejected"
     assert row[header.index("结论 verdict")] == "fail"
+    members_row = next(r for r in by_entity[1:] if r[0] == "party.members")
+    assert members_row[header.index("重复行已去除 duplicates dropped")] == str(copies)
     assert ["city.grid_workers", "worker_id:unique", "critical", "fail", "2", ""] in failed_rules[1:]
 
     # the summary links into that night's own Data Docs, onto the rejected batch's validation page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from openpyxl import load_workbook
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 
 from expectations.checks import is_valid_id_number
 from simulator import people, quirks
@@ -137,10 +138,21 @@ def test_truth_matches_the_drops(drops):
     counts = summary["counts"]
     party, gov, city = (_days(drops, s)[-1] for s in ("party", "gov", "city"))
     assert len(_csv(party / "organizations.csv", "gb18030")) == counts["party.organizations"]
-    assert len(_csv(party / "members.csv", "gb18030")) == counts["party.members"]
+    # a few snapshot rows are written twice byte for byte: exactly those the truth lists
+    repeated = pd.read_parquet(drops / "truth" / "duplicate_rows.parquet").groupby("entity")["record_key"]
+    members = _csv(party / "members.csv", "gb18030")
+    assert (
+        members.drop_duplicates()["党员编号"].is_unique
+        and len(members.drop_duplicates()) == counts["party.members"]
+    )
+    assert sorted(members.loc[members.duplicated(), "党员编号"]) == sorted(repeated.get_group("members"))
     assert len(_pages(gov, "residents")) == counts["gov.residents"] == summary["persons"]
     assert len(json.loads((city / "grids.geojson").read_text())["features"]) == counts["city.grids"]
-    assert len(_csv(city / "grid_workers.csv")) == counts["city.grid_workers"]
+    workers = _csv(city / "grid_workers.csv")
+    assert len(workers.drop_duplicates()) == counts["city.grid_workers"]
+    assert sorted(workers.loc[workers.duplicated(), "worker_id"]) == sorted(
+        repeated.get_group("grid_workers")
+    )
     cases = pd.concat([_csv(d / "cases.csv") for d in _days(drops, "city")])
     assert cases["case_no"].nunique() == counts["city.cases"]
     orders = {r["orderNo"] for d in _days(drops, "gov") for r in _pages(d, "hotline_orders")}
@@ -207,7 +219,23 @@ def test_each_changed_order_is_stamped_with_its_latest_event_of_the_drop(drops):
         assert (
             orders.loc[results.eq("未回访").reindex(orders.index, fill_value=False), "callbackTime"].isna()
         ).all()
-        assert set(orders["status"]) <= {"受理", "办理中", "已办结"}
+        assert set(orders["status"]) <= {"受理", "办理中", "已转办", "已办结"}
+        forwarded = orders["gridCaseNo"].notna()
+        assert (orders.loc[forwarded & ~finished, "status"] == "已转办").all()
+
+
+def test_unit_organizations_carry_their_units_credit_code(drops):
+    """Where the party system records it, a unit's organization carries its unit's code, typed as ever."""
+    typed = _csv(_days(drops, "party")[-1] / "organizations.csv", "gb18030").set_index("组织编码")[
+        "统一社会信用代码"
+    ]
+    clean = typed.map(lambda code: unicodedata.normalize("NFKC", code).upper())
+    truth = pd.read_parquet(drops / "truth" / "organizations.parquet").set_index("org_code")["credit_code"]
+    assert (clean == truth.reindex(clean.index)).all()
+    recorded = clean[clean != ""]
+    assert len(recorded) and recorded.index.str.startswith("U").all() and recorded.map(uscc.is_valid).all()
+    units = pd.read_parquet(drops / "truth" / "resident_units.parquet").query("dirty_rule == ''")
+    assert recorded.isin(units["credit_code"]).all() and recorded.is_unique
 
 
 def test_the_first_city_drop_carries_a_year_of_history_and_later_drops_a_day(city_drops):

@@ -11,6 +11,8 @@
     check_cols=['org_name', 'org_type', 'parent_org_code'],
     hard_deletes='invalidate'
 ) }}
-select org_code, org_name, org_type, parent_org_code, division_code, grid_code, founded_on, org_updated_at
+select
+    org_code, org_name, org_type, parent_org_code, division_code, grid_code, credit_code, founded_on,
+    org_updated_at
 from {{ ref('stg_party__organizations') }}
 {% endsnapshot %}

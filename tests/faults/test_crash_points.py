@@ -88,9 +88,9 @@ def manifest_untruths(paths: Paths) -> list[str]:
                 partition(paths.landing_parquet, c, date.fromisoformat(b.load_date)) / f"{b.batch_id}.parquet"
             )
             if b.status in ("landed", "accepted", "rejected") and (
-                not landed.exists() or pq.read_metadata(landed).num_rows != b.rows_read
+                not landed.exists() or pq.read_metadata(landed).num_rows != b.rows_read - b.duplicates_dropped
             ):
-                problems.append(f"{b.batch_id} ({b.status}): not {b.rows_read} rows in {landed}")
+                problems.append(f"{b.batch_id} ({b.status}): not {b.rows_read} rows less copies in {landed}")
         for day in sorted({b.load_date for b in batches}):
             accepted = [b for b in batches if b.load_date == day and b.status == "accepted"]
             if not accepted:

@@ -3,13 +3,13 @@
 -- so the facts that still name them find them. Every version: dim_organization_history.
 with organizations as (
     select
-        org_code, org_name, org_type, parent_org_code, division_code, grid_code, founded_on,
+        org_code, org_name, org_type, parent_org_code, division_code, grid_code, credit_code, founded_on,
         true as is_current,
         null::timestamp as org_dissolved_at
     from {{ ref('stg_party__organizations') }}
     union all
     select
-        org_code, org_name, org_type, parent_org_code, division_code, grid_code, founded_on,
+        org_code, org_name, org_type, parent_org_code, division_code, grid_code, credit_code, founded_on,
         false as is_current,
         dbt_valid_to as org_dissolved_at
     from {{ ref('organizations') }}
@@ -37,6 +37,7 @@ select
     o.division_code,
     left(o.division_code, 6) as district_code,
     o.grid_code,
+    o.credit_code as unit_key,
     o.founded_on,
     coalesce(m.member_count, 0) as member_count,
     o.is_current,

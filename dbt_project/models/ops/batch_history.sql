@@ -13,6 +13,7 @@ select
     cast(json ->> 'rows_loaded' as bigint) as rows_loaded,
     cast(json ->> 'rows_quarantined' as bigint) as rows_quarantined,
     coalesce(cast(json ->> 'rows_readmitted' as bigint), 0) as rows_readmitted,
+    coalesce(cast(json ->> 'duplicates_dropped' as bigint), 0) as duplicates_dropped,
     nullif(json ->> 'readmitted_from', '') as readmitted_from,
     cast(json ->> 'contract_version' as integer) as contract_version,
     from_json(json -> 'files', '["VARCHAR"]') as files,

@@ -9,6 +9,7 @@ select
     nullif(parent_org_code, '') as parent_org_code,
     division_code,
     grid_code,
+    credit_code,
     founded_on,
     updated_at as org_updated_at,
     _batch_id as batch_id,
