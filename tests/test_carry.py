@@ -40,7 +40,10 @@ def _load(paths: Paths, night: date, carry_forward: bool) -> None:
 
 
 def _rows(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(path.read_bytes().decode("gbk"), newline="")))
+    """The file's rows, the export's exact repeats left out (landing drops them; editing one copy of a
+    repeated row would make two rows with one key)."""
+    rows = csv.reader(io.StringIO(path.read_bytes().decode("gbk"), newline=""))
+    return [list(row) for row in dict.fromkeys(map(tuple, rows))]
 
 
 def _write(path: Path, rows: list[list[str]]) -> None:
@@ -130,7 +133,10 @@ def test_a_carried_night_commits_exactly_what_a_full_validation_does(home, chang
             plain.rows_loaded,
             plain.rows_quarantined,
         ), contract.key
-        assert carried.rows_read == carried.rows_loaded + carried.rows_quarantined
+        assert carried.duplicates_dropped == plain.duplicates_dropped
+        assert (
+            carried.rows_read == carried.rows_loaded + carried.rows_quarantined + carried.duplicates_dropped
+        )
         for root in ("accepted", "quarantine"):
             pd.testing.assert_frame_equal(
                 _committed(home, contract, DAY2, getattr(home, root)),
