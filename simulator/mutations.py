@@ -64,11 +64,15 @@ class CsvFile:
         self.path.write_bytes((BOM if (self.bom if bom is None else bom) else b"") + data)
 
     def edit(self, column: str, change: Callable[[str], str], where=lambda row: True, n: int = 2) -> tuple:
-        """Change ``column`` in the first ``n`` rows matching ``where``; returns those rows' first fields."""
-        i, touched = self.col(column), []
+        """Change ``column`` in the first ``n`` rows matching ``where``; returns those rows' first fields. An
+        exact repeat of a changed row (the export writes some rows twice) is changed the same way."""
+        i, touched, changed = self.col(column), [], {}
         for row in self.rows:
-            if len(touched) < n and where(row):
-                row[i] = change(row[i])
+            if tuple(row) in changed:
+                row[i] = changed[tuple(row)]
+            elif len(touched) < n and where(row):
+                original = tuple(row)
+                row[i] = changed[original] = change(row[i])
                 touched.append(row[0])
         if not touched:
             raise LookupError(f"{self.path.name}: no row to mutate in column {column!r}")

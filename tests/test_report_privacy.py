@@ -74,11 +74,13 @@ def clear_personal_data(text: str, id_bodies: set[str], phones: set[str], names:
 
 @pytest.fixture
 def night_with_rejected_members(home, own_drops) -> Path:
-    """The first night with a member delivered twice: the members batch is rejected (its message quotes sample
-    rows) and the rest loads, quarantining the dirty rows (the Data Docs list their unexpected values)."""
+    """The first night with a member delivered twice, the copies differing in their last column (exact copies
+    would be dropped): the members batch is rejected (its message quotes sample rows) and the rest loads,
+    quarantining the dirty rows (the Data Docs list their unexpected values)."""
     path = own_drops / "party" / START.isoformat() / "members.csv"
     lines = path.read_bytes().decode("gbk").splitlines()
-    path.write_bytes("\r\n".join([*lines, lines[1]]).encode("gbk") + b"\r\n")
+    differing = lines[1].rsplit(",", 1)[0] + ",2026-01-01 00:00:00"
+    path.write_bytes("\r\n".join([*lines, differing]).encode("gbk") + b"\r\n")
     run_night(START, home)
     return home.reports
 
