@@ -16,7 +16,6 @@ verdict belongs to the readmission, not to the batch).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +28,7 @@ import pyarrow.parquet as pq
 from ingest import manifest
 from ingest.config import REPO_ROOT, Paths
 from ingest.contracts import Contract
+from ingest.files import sources_digest
 
 # The code a carried row's typed values and verdict came from: a change to any of it re-reads every row once.
 RULES_SOURCES = tuple(
@@ -78,10 +78,7 @@ def carried_verdicts(paths: Paths, contract: Contract, load_date: date, batch_id
 
 def rules_version(contract: Contract) -> str:
     """A digest of the contract's declaration and of the code in ``RULES_SOURCES``."""
-    digest = hashlib.sha256(repr(contract).encode())
-    for source in RULES_SOURCES:
-        digest.update(source.read_bytes())
-    return digest.hexdigest()[:16]
+    return sources_digest(RULES_SOURCES, REPO_ROOT, salt=repr(contract).encode())[:16]
 
 
 def last_committed_snapshot(paths: Paths, contract: Contract, load_date: date) -> manifest.Batch | None:

@@ -2,13 +2,15 @@
 
 The new content goes to a hidden temporary name beside the target, is flushed to disk, renamed over the
 target, and the folder is flushed so the rename survives a power cut too. A write that fails (a full disk)
-removes its temporary file and names the file it could not write.
+removes its temporary file and names the file it could not write. Also: the digest of the files a result
+was made from, to tell when it must be made again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,3 +43,15 @@ def replacing(target: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
         raise
     _fsync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def sources_digest(sources: Iterable[Path], root: Path, salt: bytes = b"") -> str:
+    """A digest of ``salt`` and of every file in ``sources`` (folders walked in order), each with its path
+    under ``root``."""
+    digest = hashlib.sha256(salt)
+    for source in sources:
+        files = [source] if source.is_file() else sorted(f for f in source.rglob("*") if f.is_file())
+        for file in files:
+            if "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()

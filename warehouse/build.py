@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -18,6 +17,7 @@ from expectations.validate import discard_uncommitted, write_schema_files
 from ingest import faults
 from ingest.config import REPO_ROOT, Paths
 from ingest.contracts import CONTRACTS
+from ingest.files import sources_digest
 from warehouse.file_lock import wait_until_free
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
@@ -113,13 +113,7 @@ def _on_dbt_event(event) -> None:
 
 def model_version() -> str:
     """A digest of every file in ``MODEL_SOURCES``, paths included."""
-    digest = hashlib.sha256()
-    for root in MODEL_SOURCES:
-        files = [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file())
-        for file in files:
-            if "__pycache__" not in file.parts:
-                digest.update(str(file.relative_to(REPO_ROOT)).encode() + b"\0" + file.read_bytes())
-    return digest.hexdigest()
+    return sources_digest(MODEL_SOURCES, REPO_ROOT)
 
 
 def built_model_version(database: Path) -> str | None:
