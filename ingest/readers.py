@@ -102,37 +102,42 @@ def read_csv(path: Path, contract: Contract) -> pd.DataFrame:
     header_line = text.partition("\n")[0]
     delimiter = _delimiter(header_line, contract)
     header = next(csv.reader([header_line.rstrip("\r")], delimiter=delimiter))
-    if not BLANK_LINE.search(text):
+    if duckdb_reads_as_python(text, delimiter):
         try:
-            body = _duckdb_body(path, text if encoding != "utf-8" else None, delimiter, len(header))
+            return read_csv_duckdb(path, text if encoding != "utf-8" else None, delimiter, header)
         except duckdb.Error:
             pass
-        else:
-            frame = pd.DataFrame({i: body.column(i).fill_null("") for i in range(len(header))}, dtype=object)
-            frame.columns = [h.strip() for h in header]
-            return _with_lineage(frame, path)
     return read_csv_python(path, text, delimiter)
 
 
-# A blank line: Python's reader returns it as an empty record (a fault it reports), DuckDB's skips it.
-BLANK_LINE = re.compile(r"(?:^|\n)\r?(?:\n|$)")
+def duckdb_reads_as_python(text: str, delimiter: str) -> bool:
+    """Whether DuckDB's reader gives what Python's ``csv`` gives: not for a blank line (DuckDB skips it, Python
+    returns an empty record, a fault it reports), nor for spaces between a quote and its field's edge (DuckDB
+    drops them and unquotes the field, Python keeps them as text or refuses the row). The line break ending
+    the last record is not a blank line."""
+    d = re.escape(delimiter)
+    return re.search(rf'(?:^|\n)\r?\n|(?:^|[\n{d}]) +"|" +(?:[\r\n{d}]|$)', text) is None
 
 
-def _duckdb_body(path: Path, text: str | None, delimiter: str, width: int) -> pa.Table:
+def read_csv_duckdb(path: Path, text: str | None, delimiter: str, header: list[str]) -> pd.DataFrame:
     """The records after the header, as text, by DuckDB's reader in strict mode: a record of another width
-    than the header, or a quote out of place, is an error. ``text`` is the file decoded when it is not
-    stored as UTF-8 (DuckDB reads only UTF-8): it is written out as UTF-8 first."""
+    than the header, or a quote out of place, is an error (``duckdb.Error``). ``text`` is the file decoded
+    when it is not stored as UTF-8 (DuckDB reads only UTF-8): it is written out as UTF-8 first."""
+    width = len(header)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     with tempfile.TemporaryDirectory() as scratch, duckdb.connect() as con:
         source = path
         if text is not None:
             source = Path(scratch) / "utf8.csv"
             source.write_text(text, encoding="utf-8", newline="")
-        return con.sql(
+        body = con.sql(
             f"select * from read_csv({_sql_text(str(source))}, auto_detect = false, header = true,"
             f" columns = {columns}, delim = {_sql_text(delimiter)}, quote = '\"', escape = '\"',"
             " strict_mode = true, null_padding = false, max_line_size = 100000000)"
         ).fetch_arrow_table()
+    frame = pd.DataFrame({i: body.column(i).fill_null("") for i in range(width)}, dtype=object)
+    frame.columns = [h.strip() for h in header]
+    return _with_lineage(frame, path)
 
 
 def _with_lineage(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
