@@ -90,18 +90,25 @@ def _json_strings(values: pa.Array) -> pa.Array:
     escape = pc.fill_null(pc.match_substring_regex(values, r'[\x00-\x1f"\\]'), False)
     if pc.any(escape).as_py():
         escaped = [json.dumps(v, ensure_ascii=False)[1:-1] for v in values.filter(escape).to_pylist()]
-        values = pc.replace_with_mask(values, escape, pa.array(escaped, pa.string()))
-    return pc.fill_null(pc.binary_join_element_wise('"', values, '"', ""), "null")
+        values = pc.replace_with_mask(values, escape, pa.array(escaped, values.type))
+    quote, empty = pa.scalar('"', values.type), pa.scalar("", values.type)
+    return pc.fill_null(
+        pc.binary_join_element_wise(quote, values, quote, empty), pa.scalar("null", values.type)
+    )
 
 
 def raw_records(raw: pd.DataFrame, columns: list[str]) -> pa.Array:
     """Each row's source record as a JSON object in the source's own column names, built column-wise:
-    the same text ``json.dumps(dict(...), ensure_ascii=False)`` writes row by row."""
+    the same text ``json.dumps(dict(...), ensure_ascii=False)`` writes row by row. Large strings: a city's
+    case steps hold more than the 2 GiB of text one Arrow string array can."""
     pieces: list = []
     for n, name in enumerate(columns):
-        pieces.append(("{" if n == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": ")
-        pieces.append(_json_strings(pa.array(raw[name], type=pa.string(), from_pandas=True)))
-    return pc.binary_join_element_wise(*pieces, "}", "")
+        key = ("{" if n == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "
+        pieces.append(pa.scalar(key, pa.large_string()))
+        pieces.append(_json_strings(pa.array(raw[name], type=pa.large_string(), from_pandas=True)))
+    return pc.binary_join_element_wise(
+        *pieces, pa.scalar("}", pa.large_string()), pa.scalar("", pa.large_string())
+    )
 
 
 # Types whose reading can fail; a text, name or code value is always kept as sent.
