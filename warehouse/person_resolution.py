@@ -3,9 +3,10 @@
 1. Records with a full, validated ID number are one person per ID number.
 2. A Fellegi–Sunter model (Splink on an in-memory DuckDB) scores pairs of records of which at least one has
    no full ID number — masked IDs (``210202********123X``), grid workers (name, phone), 12345 callers (phone)
-   — found by blocking on birth date, on phone, or on name within a community (the community a resident
-   lives in, a worker's grid is in, a caller's order came from: only residents carry a street address, and
-   one person is never two residents, so the address would never be compared). Its u-probabilities come from
+   — found by blocking on birth date with the ID number's visible end or the surname, on phone, or on name
+   within a community (the community a resident lives in, a worker's grid is in, a caller's order came from:
+   only residents carry a street address, and one person is never two residents, so the address would never
+   be compared). Its u-probabilities come from
    seeded random sampling and its m-probabilities from expectation maximisation on the night's own records.
 3. Pairs at or above ``MATCH_THRESHOLD`` join their records, strongest first; a join that would put two
    different ID numbers in one person is refused.
@@ -54,6 +55,9 @@ from records
 """
 
 UNSETTLED = "(l.full_id is null or r.full_id is null)"
+# A birth date alone is no block in a city: 7.9M records share 24k dates, 624M pairs. With the ID number's
+# visible end or the surname beside it, 0.2M and 12M.
+SAME_SURNAME = "left(l.full_name, 1) = left(r.full_name, 1)"
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,8 @@ def _settings(records: int) -> SettingsCreator:
             _agreement("community_code", m_agree=0.9),
         ],
         blocking_rules_to_generate_predictions=[
-            f"l.birth_date = r.birth_date and {UNSETTLED}",
+            f"l.birth_date = r.birth_date and l.id_suffix = r.id_suffix and {UNSETTLED}",
+            f"l.birth_date = r.birth_date and {SAME_SURNAME} and {UNSETTLED}",
             f"l.phone = r.phone and {UNSETTLED}",
             f"l.full_name = r.full_name and l.community_code = r.community_code and {UNSETTLED}",
         ],
@@ -142,7 +147,7 @@ def score_pairs(features: pd.DataFrame) -> list[ScoredPair]:
         [block_on("phone"), block_on("full_name", "birth_date")], recall=0.9
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SAMPLING_SEED)
-    for rule in (block_on("birth_date"), block_on("phone")):
+    for rule in (block_on("birth_date", "id_suffix"), block_on("phone")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     scored = linker.inference.predict(threshold_match_probability=MATCH_THRESHOLD).as_pandas_dataframe()
     return [
