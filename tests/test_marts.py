@@ -49,6 +49,39 @@ def test_the_kpis_compared_are_not_trivial(truth, truth_kpis):
     )
 
 
+def test_party_coverage_changes_on_the_day_of_each_dissolution(analytics, truth):
+    """A grid branch or community committee dissolved on day D covers its place on D-1 and not on D: the marts
+    read the organizations as they stood at the end of each day. Read from the current organizations they
+    would miss D-1; from every organization ever listed (dissolved ones flagged), they would still count D."""
+    orgs = truth.table("organizations").set_index("org_code")
+    dissolved = truth.table("organization_changes").query("change == 'dissolved'").set_index("org_code")
+    on = dissolved["changed_at"].dt.date
+    grids = mart(analytics, "kpi_grid_daily", ["grid_code", "date_day", "grids", "grids_with_party_branch"])
+    grids = grids.set_index(["grid_code", "date_day"])
+    communities = mart(
+        analytics, "kpi_community_daily", ["community_code", "date_day", "has_party_committee"]
+    )
+    communities = communities.set_index(["community_code", "date_day"])
+    checked = {"grid": 0, "community": 0}
+    for org, day in on.items():
+        before = day - timedelta(days=1)
+        assert before >= START, org  # the first night lists every organization as it was before the changes
+        grid, division = orgs.at[org, "grid_code"], orgs.at[org, "division_code"]
+        if grid and grids.at[(grid, day), "grids"]:  # a grid merged away that day counts no more anyway
+            assert grids.at[(grid, before), "grids_with_party_branch"] == 1, (org, before)
+            assert grids.at[(grid, day), "grids_with_party_branch"] == 0, (org, day)
+            checked["grid"] += 1
+        if org.startswith("C"):
+            assert communities.at[(division, before), "has_party_committee"], (org, before)
+            assert not communities.at[(division, day), "has_party_committee"], (org, day)
+            checked["community"] += 1
+    assert checked["grid"] and checked["community"], checked
+    streets = mart(
+        analytics, "kpi_street_daily", ["street_code", "date_day", "communities_with_party_committee"]
+    )
+    assert streets.groupby("street_code")["communities_with_party_committee"].nunique().max() > 1
+
+
 def test_grid_kpis_cover_every_grid_every_day(analytics, truth):
     grids, days = truth.table("grids")["grid_code"].nunique(), truth.summary["days"]
     rows = analytics.sql(
