@@ -16,7 +16,7 @@ import pytest
 from ingest import case_catalogue, manifest
 from ingest.config import Paths
 from tests.conftest import DAYS, START
-from tests.kpi_marts import KPI_MARTS, assert_kpi_mart_equals_the_truth, case_kpis, mart
+from tests.kpi_marts import KPI_MARTS, assert_kpi_mart_equals_the_truth, case_kpis, coverage_by_day, mart
 from warehouse.build import build
 
 NEXT_NIGHT = START + timedelta(days=DAYS)
@@ -41,11 +41,21 @@ def test_kpi_marts_equal_the_truth(analytics, truth, name):
 
 
 def test_the_kpis_compared_are_not_trivial(truth, truth_kpis):
-    """The tiny city closes cases late and on time, and completes applications within their promise and not."""
+    """The tiny city closes cases late and on time, completes applications within their promise and not, and
+    loses party coverage of a grid and a community during the nights compared."""
     assert truth_kpis["cases_closed"].sum() > 0 and truth_kpis["cases_overdue"].sum() > 0
     service = truth.table("kpis_service_daily")
     assert (
         service["applications_completed"].sum() > service["applications_completed_within_promise"].sum() > 0
+    )
+    # every place covered on the first day; a grid branch and a community committee dissolved by the last
+    first, last = coverage_by_day(truth).iloc[[0, -1]].itertuples(index=False)
+    assert (
+        first.grids_with_party_branch == first.grids
+        and first.communities_with_party_committee == first.communities
+    )
+    assert (
+        last.grids_with_party_branch < last.grids and last.communities_with_party_committee < last.communities
     )
 
 
