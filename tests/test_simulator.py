@@ -21,8 +21,10 @@ from expectations.checks import is_valid_id_number
 from simulator import people, quirks
 from simulator.cases import STEPS
 from simulator.generate import generate
-from simulator.presets import PRESETS
+from simulator.presets import PRESETS, Messiness
 from simulator.text import csv_lines, json_number, json_records, json_string, write_csv
+from tests.conftest import DAYS, START, Truth
+from tests.kpi_marts import coverage_by_day
 
 CITY_FRACTION = 0.002  # ten communities of the city preset, with its year of history: about two seconds
 
@@ -208,6 +210,19 @@ def test_a_dissolved_committee_takes_its_branches_to_the_street(drops):
         listed = _csv(folder / "organizations.csv", "gb18030")
         parents = listed["上级组织编码"]
         assert parents[parents != ""].isin(listed["组织编码"]).all(), folder.name
+
+
+def test_covering_organizations_are_dissolved_at_their_rates(tmp_path):
+    """With the rates of grid branches and community committees dissolved at 0, only resident units' branches
+    are dissolved, and every grid and community stays covered every day."""
+    none = Messiness(grid_branch_dissolved=0, community_committee_dissolved=0)
+    generate("tiny", tmp_path, days=DAYS, start=START, mess=none)
+    truth = Truth(tmp_path / "truth")
+    dissolved = truth.table("organization_changes").query("change == 'dissolved'")["org_code"]
+    assert len(dissolved) and dissolved.str.startswith("U").all()
+    coverage = coverage_by_day(truth)
+    assert (coverage["grids_with_party_branch"] == coverage["grids"]).all()
+    assert (coverage["communities_with_party_committee"] == coverage["communities"]).all()
 
 
 def test_each_changed_application_carries_its_events_of_the_drop(drops):
