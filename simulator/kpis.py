@@ -9,6 +9,10 @@ closure counts once it has reached an extract by ``cutoff``, on the day it reall
 arrived. Grid workers are those assigned to the grid at the end of each day; council meetings count on the
 day they were held. A grid merged away counts (as a grid, with households) until the day of its merge; from
 then on the grid that took it over has its households.
+
+Party-organization coverage on a day is judged at the end of that day, as the party extract of that day lists
+the organizations: a grid is covered while its party branch stands (founded, not dissolved), a community while
+its own committee (社区大党委) does; an organization dissolved on day D covers D-1 but not D.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.lifecycle import closure_delivered_at
+from simulator.org_changes import dissolved_at
 
 
 def _per_day(frame: pd.DataFrame, when: str, **counts: pd.Series) -> pd.DataFrame:
@@ -96,10 +101,28 @@ def daily(
     exists = ~(kpis["grid_code"].map(places["merged_at"]) < day_end)
     kpis["community_code"] = kpis["grid_code"].map(places["community_code"])
     kpis["grids"] = exists.astype("int64")
-    kpis["grids_with_party_branch"] = (kpis["grid_code"].isin(orgs["grid_code"]) & exists).astype("int64")
+    branches = orgs[orgs["grid_code"] != ""]
+    covered = _covered(kpis["grid_code"], kpis["date_day"], branches, "grid_code")
+    kpis["grids_with_party_branch"] = (covered & exists.to_numpy()).astype("int64")
     kpis["grid_workers"] = _workers_per_day(assignments, kpis)
     kpis["households"] = _households_per_day(grids, kpis, exists.to_numpy(), day_end)
     return with_rates(kpis)
+
+
+def _covered(places: pd.Series, days: pd.Series, covering: pd.DataFrame, place: str) -> np.ndarray:
+    """Per (place, day) row, whether an organization of ``covering`` on that place (its column ``place``) stands
+    at the end of the day: founded by then and not dissolved by then."""
+    rows = pd.DataFrame(
+        {
+            place: places.to_numpy(),
+            "day_end": (pd.to_datetime(days) + pd.Timedelta(days=1)).to_numpy(),
+            "row": np.arange(len(places)),
+        }
+    )
+    orgs = covering[[place, "founded_on"]].assign(gone=dissolved_at(covering))
+    spans = rows.merge(orgs, on=place)
+    standing = (spans["founded_on"] < spans["day_end"]) & ~(spans["gone"] < spans["day_end"])
+    return np.bincount(spans.loc[standing, "row"], minlength=len(places)) > 0
 
 
 def _households_per_day(
@@ -154,7 +177,8 @@ def party_daily(
 
     ``members`` are the clean members on the roll at the end (their ``community_code`` is where they live),
     ``registrations`` and ``service`` the clean records that reached the system by then. A member counts as
-    registered (双报到) on a day from the day they registered on.
+    registered (双报到) on a day from the day they registered on. A community counts as having its own party
+    committee (社区大党委) on the days that committee stands at the end of (``_covered``).
     """
     day_list = [start + timedelta(days=n) for n in range(days)]
     communities = grids["community_code"].drop_duplicates()
@@ -187,9 +211,12 @@ def party_daily(
         .sum()
     )
     kpis = kpis.join(served, on=["community_code", "date_day"])
-    committees = orgs.loc[orgs["org_code"].str.startswith("C"), "division_code"]
+    committees = orgs[orgs["org_code"].str.startswith("C")].rename(
+        columns={"division_code": "community_code"}
+    )
     kpis["communities"] = 1
-    kpis["communities_with_party_committee"] = kpis["community_code"].isin(committees).astype("int64")
+    covered = _covered(kpis["community_code"], kpis["date_day"], committees, "community_code")
+    kpis["communities_with_party_committee"] = covered.astype("int64")
     counts = kpis.columns.difference(["community_code", "date_day", "volunteer_hours"])
     kpis[counts] = kpis[counts].fillna(0).astype("int64")
     kpis["volunteer_hours"] = kpis["volunteer_hours"].fillna(0.0).astype(float)

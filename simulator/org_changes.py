@@ -1,8 +1,9 @@
 """What happens to party organizations over the days: a branch renamed and raised to a general branch (党总支),
 a resident unit's branch put directly under its street's working committee (隶属关系调整), or dissolved (撤销)
-and gone from the next snapshots. One change at most per organization, kept on the organizations frame
-(``change``, ``changed_at`` and the ``new_*`` values), so the drops show it from its day on and the truth
-records it."""
+and gone from the next snapshots. A grid's party branch may be dissolved too, leaving its grid uncovered, and a
+community's committee (社区大党委), its branches then put under the street's working committee at that moment.
+One change at most per organization, kept on the organizations frame (``change``, ``changed_at`` and the
+``new_*`` values), so the drops show it from its day on and the truth records it."""
 
 from __future__ import annotations
 
@@ -26,14 +27,22 @@ def _count(n: int, rate: float) -> int:
 def change(
     rng: np.random.Generator, orgs: pd.DataFrame, start: date, days: int, mess: Messiness
 ) -> pd.DataFrame:
-    """``orgs`` with the changes drawn: resident units' branches are re-parented or dissolved (nothing below
-    them), and other branches (党支部) renamed."""
+    """``orgs`` with the changes drawn: community committees dissolved, their branches re-parented with them;
+    of the other organizations, resident units' branches re-parented or dissolved, grid branches dissolved
+    (nothing below either but members), and other branches (党支部) renamed."""
     code = orgs["org_code"].to_numpy().astype(str)
-    units = rng.permutation(np.flatnonzero(np.char.startswith(code, "U")))
+    parent = orgs["parent_org_code"].to_numpy().astype(str)
+    committees = rng.permutation(np.flatnonzero(np.char.startswith(code, "C")))
+    closed = committees[: _count(len(committees), mess.community_committee_dissolved)]
+    under_closed = np.isin(parent, code[closed])
+    kind = np.full(len(orgs), "", object)
+    units = rng.permutation(np.flatnonzero(np.char.startswith(code, "U") & ~under_closed))
     reparented = units[: _count(len(units), mess.organization_reparented)]
     dissolved = units[len(reparented) :][: _count(len(units), mess.organization_dissolved)]
-    kind = np.full(len(orgs), "", object)
+    grid_branches = rng.permutation(np.flatnonzero(np.char.startswith(code, "G") & ~under_closed))
     kind[reparented], kind[dissolved] = REPARENTED, DISSOLVED
+    kind[grid_branches[: _count(len(grid_branches), mess.grid_branch_dissolved)]] = DISSOLVED
+    kind[closed], kind[under_closed] = DISSOLVED, REPARENTED
     branches = np.flatnonzero((orgs["org_type"].to_numpy() == "党支部") & (kind == ""))
     kind[branches[q.exactly(rng, len(branches), mess.organization_renamed)]] = RENAMED
 
@@ -46,8 +55,16 @@ def change(
     out.loc[moved, "new_parent_org_code"] = "S" + out.loc[moved, "division_code"].str[:9]
     changed_at = np.full(len(orgs), np.datetime64("NaT"), "datetime64[ms]")
     changed_at[kind != ""] = times_on(rng, start, days, int((kind != "").sum()))
+    # a committee's branches move to the street the moment it is dissolved
+    when = pd.Series(changed_at[closed], index=code[closed])
+    changed_at[under_closed] = when.reindex(parent[under_closed]).to_numpy()
     out["changed_at"] = changed_at
     return out
+
+
+def dissolved_at(orgs: pd.DataFrame) -> pd.Series:
+    """When each organization was dissolved, by ``orgs``' index; NaT for one still standing."""
+    return orgs["changed_at"].where(orgs["change"] == DISSOLVED)
 
 
 def organizations_on(orgs: pd.DataFrame, cutoff: np.datetime64, listed_at: datetime) -> pd.DataFrame:

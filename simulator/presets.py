@@ -167,3 +167,6 @@ class Messiness:
     organization_dissolved: float = (
         0.2  # party: a resident unit's branch dissolved, gone from the next snapshots
     )
+    grid_branch_dissolved: float = 0.02  # party: a grid's party branch dissolved, its grid no longer covered
+    # party: a community's committee (社区大党委) dissolved, its branches put under the street's working committee
+    community_committee_dissolved: float = 0.01

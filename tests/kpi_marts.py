@@ -41,6 +41,14 @@ def party_kpis(truth: Truth) -> pd.DataFrame:
     )
 
 
+def coverage_by_day(truth: Truth) -> pd.DataFrame:
+    """Per day, the truth's grids and communities and how many of them a party organization of their own
+    covers: the comparison spans a dissolution when the covered fall behind from one day to the next."""
+    grids = truth.table("kpis_daily").groupby("date_day")[["grids", "grids_with_party_branch"]].sum()
+    communities = truth.table("kpis_party_daily").groupby("date_day")
+    return grids.join(communities[["communities", "communities_with_party_committee"]].sum())
+
+
 def rolled_up(grid_kpis: pd.DataFrame, level: str) -> pd.DataFrame:
     """The truth's grid rows summed per place and day, rates recomputed from the sums."""
     rates = with_rates(grid_kpis.head(0)).columns.difference(grid_kpis.columns)

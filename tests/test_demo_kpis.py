@@ -12,7 +12,7 @@ import pytest
 from ingest.config import Paths
 from simulator.generate import generate
 from tests.conftest import START, Truth
-from tests.kpi_marts import KPI_MARTS, assert_kpi_mart_equals_the_truth
+from tests.kpi_marts import KPI_MARTS, assert_kpi_mart_equals_the_truth, coverage_by_day
 from warehouse.night import run_night, unloaded_entities
 
 DEMO_DAYS = 2
@@ -45,3 +45,16 @@ def analytics(demo):
 def test_demo_kpi_marts_equal_the_truth(analytics, demo, name):
     truth_rows = assert_kpi_mart_equals_the_truth(analytics, demo[1], name)
     assert truth_rows[truth_rows["date_day"] == truth_rows["date_day"].max()].shape[0] > 1
+
+
+def test_demo_nights_span_a_dissolution_of_covering_organizations(demo):
+    """The comparison above covers a day on each side of a grid branch's and a community committee's
+    dissolution: every place covered on the first day, fewer on the last."""
+    first, last = coverage_by_day(demo[1]).iloc[[0, -1]].itertuples(index=False)
+    assert (
+        first.grids_with_party_branch == first.grids
+        and first.communities_with_party_committee == first.communities
+    )
+    assert (
+        last.grids_with_party_branch < last.grids and last.communities_with_party_committee < last.communities
+    )

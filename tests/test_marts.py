@@ -16,7 +16,7 @@ import pytest
 from ingest import case_catalogue, manifest
 from ingest.config import Paths
 from tests.conftest import DAYS, START
-from tests.kpi_marts import KPI_MARTS, assert_kpi_mart_equals_the_truth, case_kpis, mart
+from tests.kpi_marts import KPI_MARTS, assert_kpi_mart_equals_the_truth, case_kpis, coverage_by_day, mart
 from warehouse.build import build
 
 NEXT_NIGHT = START + timedelta(days=DAYS)
@@ -41,12 +41,55 @@ def test_kpi_marts_equal_the_truth(analytics, truth, name):
 
 
 def test_the_kpis_compared_are_not_trivial(truth, truth_kpis):
-    """The tiny city closes cases late and on time, and completes applications within their promise and not."""
+    """The tiny city closes cases late and on time, completes applications within their promise and not, and
+    loses party coverage of a grid and a community during the nights compared."""
     assert truth_kpis["cases_closed"].sum() > 0 and truth_kpis["cases_overdue"].sum() > 0
     service = truth.table("kpis_service_daily")
     assert (
         service["applications_completed"].sum() > service["applications_completed_within_promise"].sum() > 0
     )
+    # every place covered on the first day; a grid branch and a community committee dissolved by the last
+    first, last = coverage_by_day(truth).iloc[[0, -1]].itertuples(index=False)
+    assert (
+        first.grids_with_party_branch == first.grids
+        and first.communities_with_party_committee == first.communities
+    )
+    assert (
+        last.grids_with_party_branch < last.grids and last.communities_with_party_committee < last.communities
+    )
+
+
+def test_party_coverage_changes_on_the_day_of_each_dissolution(analytics, truth):
+    """A grid branch or community committee dissolved on day D covers its place on D-1 and not on D: the marts
+    read the organizations as they stood at the end of each day. Read from the current organizations they
+    would miss D-1; from every organization ever listed (dissolved ones flagged), they would still count D."""
+    orgs = truth.table("organizations").set_index("org_code")
+    dissolved = truth.table("organization_changes").query("change == 'dissolved'").set_index("org_code")
+    on = dissolved["changed_at"].dt.date
+    grids = mart(analytics, "kpi_grid_daily", ["grid_code", "date_day", "grids", "grids_with_party_branch"])
+    grids = grids.set_index(["grid_code", "date_day"])
+    communities = mart(
+        analytics, "kpi_community_daily", ["community_code", "date_day", "has_party_committee"]
+    )
+    communities = communities.set_index(["community_code", "date_day"])
+    checked = {"grid": 0, "community": 0}
+    for org, day in on.items():
+        before = day - timedelta(days=1)
+        assert before >= START, org  # the first night lists every organization as it was before the changes
+        grid, division = orgs.at[org, "grid_code"], orgs.at[org, "division_code"]
+        if grid and grids.at[(grid, day), "grids"]:  # a grid merged away that day counts no more anyway
+            assert grids.at[(grid, before), "grids_with_party_branch"] == 1, (org, before)
+            assert grids.at[(grid, day), "grids_with_party_branch"] == 0, (org, day)
+            checked["grid"] += 1
+        if org.startswith("C"):
+            assert communities.at[(division, before), "has_party_committee"], (org, before)
+            assert not communities.at[(division, day), "has_party_committee"], (org, day)
+            checked["community"] += 1
+    assert checked["grid"] and checked["community"], checked
+    streets = mart(
+        analytics, "kpi_street_daily", ["street_code", "date_day", "communities_with_party_committee"]
+    )
+    assert streets.groupby("street_code")["communities_with_party_committee"].nunique().max() > 1
 
 
 def test_grid_kpis_cover_every_grid_every_day(analytics, truth):

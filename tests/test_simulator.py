@@ -21,8 +21,10 @@ from expectations.checks import is_valid_id_number
 from simulator import people, quirks
 from simulator.cases import STEPS
 from simulator.generate import generate
-from simulator.presets import PRESETS
+from simulator.presets import PRESETS, Messiness
 from simulator.text import csv_lines, json_number, json_records, json_string, write_csv
+from tests.conftest import DAYS, START, Truth
+from tests.kpi_marts import coverage_by_day
 
 CITY_FRACTION = 0.002  # ten communities of the city preset, with its year of history: about two seconds
 
@@ -189,6 +191,40 @@ def test_each_organization_change_shows_in_the_extracts_from_its_day_on(drops):
         assert (stamped == shown.loc[shown_made, "changed_at"].dt.strftime("%Y-%m-%d %H:%M:%S")).all()
 
 
+def test_a_dissolved_committee_takes_its_branches_to_the_street(drops):
+    """A community committee (社区大党委) dissolved: its branches are under the street's working committee from the
+    same moment, so every organization an extract lists has its parent listed beside it."""
+    orgs = pd.read_parquet(drops / "truth" / "organizations.parquet")
+    closed = orgs[orgs["org_code"].str.startswith("C") & (orgs["change"] == "dissolved")].set_index(
+        "org_code"
+    )
+    branches = orgs[orgs["parent_org_code"].isin(closed.index)]
+    assert len(closed) and len(branches)
+    assert (branches["change"] == "reparented").all()
+    assert (branches["new_parent_org_code"] == "S" + branches["division_code"].str[:9]).all()
+    moved_at = branches["parent_org_code"].map(closed["changed_at"])
+    assert (branches["changed_at"] == moved_at).all()
+    grid_branches = orgs[(orgs["grid_code"] != "") & (orgs["change"] == "dissolved")]
+    assert len(grid_branches)  # a grid left without its branch, too
+    for folder in _days(drops, "party"):
+        listed = _csv(folder / "organizations.csv", "gb18030")
+        parents = listed["上级组织编码"]
+        assert parents[parents != ""].isin(listed["组织编码"]).all(), folder.name
+
+
+def test_covering_organizations_are_dissolved_at_their_rates(tmp_path):
+    """With the rates of grid branches and community committees dissolved at 0, only resident units' branches
+    are dissolved, and every grid and community stays covered every day."""
+    none = Messiness(grid_branch_dissolved=0, community_committee_dissolved=0)
+    generate("tiny", tmp_path, days=DAYS, start=START, mess=none)
+    truth = Truth(tmp_path / "truth")
+    dissolved = truth.table("organization_changes").query("change == 'dissolved'")["org_code"]
+    assert len(dissolved) and dissolved.str.startswith("U").all()
+    coverage = coverage_by_day(truth)
+    assert (coverage["grids_with_party_branch"] == coverage["grids"]).all()
+    assert (coverage["communities_with_party_committee"] == coverage["communities"]).all()
+
+
 def test_each_changed_application_carries_its_events_of_the_drop(drops):
     for day in _days(drops, "gov"):
         apps = pd.DataFrame(_pages(day, "service_applications"))
@@ -249,7 +285,7 @@ def test_the_first_city_drop_carries_a_year_of_history_and_later_drops_a_day(cit
     assert len(earlier) and set(earlier["step"]) == {"结案"}
     orgs = _csv(_days(city_drops, "party")[-1] / "organizations.csv", "gb18030")
     changes = pd.read_parquet(city_drops / "truth" / "organization_changes.parquet")
-    dissolved = (changes["change"] == "dissolved").sum()
+    dissolved = ((changes["change"] == "dissolved") & changes["org_code"].str.startswith("U")).sum()
     # resident units' branches, 15 per community, but those dissolved
     assert dissolved and orgs["组织编码"].str.startswith("U").sum() == 15 * 10 - dissolved
 

@@ -28,12 +28,7 @@ select
     o.org_name,
     o.org_type,
     o.parent_org_code,
-    case
-        when o.grid_code is not null then '网格'
-        when o.division_code like '%000000' then '区'
-        when o.division_code like '%000' then '街道'
-        else '社区'
-    end as org_level,
+    {{ org_level('o.grid_code', 'o.division_code') }} as org_level,
     o.division_code,
     left(o.division_code, 6) as district_code,
     o.grid_code,

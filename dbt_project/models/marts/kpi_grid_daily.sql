@@ -1,5 +1,6 @@
--- Case, worker-load and council KPIs per unit grid and day (definitions in macros/kpis.sql), from the first
--- to the last day a case was reported; every grid has a row every day, with zeros on a quiet one.
+-- Case, worker-load and council KPIs per unit grid and day (definitions in macros/kpis.sql), and whether the
+-- grid has its own party organization that day (macros/party_coverage.sql), from the first to the last day a
+-- case was reported; every grid has a row every day, with zeros on a quiet one.
 with days as (
     select date_day
     from {{ ref('dim_date') }}
@@ -40,9 +41,7 @@ workers as (
 ),
 
 party_branches as (
-    select distinct grid_code
-    from {{ ref('dim_organization') }}
-    where org_level = '网格'
+    {{ grid_party_branches_on_day(ref('dim_organization_history'), ref('dim_organization'), 'days') }}
 ),
 
 grid_days as (
@@ -67,7 +66,7 @@ grid_days as (
     left join per_day as e
         on g.grid_code = e.grid_code and d.date_day = e.date_day
     left join party_branches as b
-        on g.grid_code = b.grid_code
+        on g.grid_code = b.grid_code and d.date_day = b.date_day
     left join existing as x
         on g.grid_code = x.grid_code and d.date_day = x.date_day
     left join workers as w
