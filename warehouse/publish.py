@@ -117,9 +117,12 @@ def _swap_in(warehouse: Path, paths: Paths) -> None:
 
 
 def _keep_as(release: Path, published: Path) -> None:
-    """Make ``release`` a hard link to the published file, replacing whatever it was, so that
-    ``published_release`` finds it."""
+    """Make ``release`` a hard link to the published file, so that ``published_release`` finds it. A release
+    published again (a roll-back) is replaced by its successor in one rename."""
     release.parent.mkdir(parents=True, exist_ok=True)
+    if not release.exists():
+        os.link(published, release)
+        return
     linked = release.with_name(f".{release.name}.incoming")
     linked.unlink(missing_ok=True)
     os.link(published, linked)
