@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
@@ -12,10 +14,15 @@ from expectations.validate import validate
 from ingest.contracts import get
 from ingest.landing import land, partition
 from ingest.references import validation_order
+from tests.conftest import table_fingerprints
 from warehouse.build import WarehouseBuildFailed, build
 from warehouse.publish import publish
 
 DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
+# A DuckDB file's main header and its two database headers, 4 KiB each. Opening a file, DuckDB reads these,
+# closes the file, then opens the path again and reads the blocks they point to (strace shows three opens of
+# the path, no read of the headers after the last one).
+HEADERS = 3 * 4096
 
 
 def _load(day: date, paths) -> None:
@@ -61,9 +68,28 @@ def test_a_reader_keeps_its_view_while_a_new_warehouse_is_published(home):
     assert _count(home.analytics, "marts.fct_case") == after
 
 
-def test_an_earlier_release_can_be_published_again(tmp_path, nightly_run):
-    import shutil
+def _read_through(headers: bytes, published: Path, scratch: Path) -> dict:
+    """What a reader reads when the swap lands between its two opens: the new file's blocks followed from
+    the old file's headers."""
+    spliced = scratch / published.name
+    shutil.copyfile(published, spliced)
+    with spliced.open("r+b") as out:
+        out.write(headers)
+    return table_fingerprints(spliced)
 
+
+def test_a_reader_whose_open_spans_the_swap_sees_the_previous_night_whole(home, tmp_path):
+    _load(DAY1, home)
+    publish(build(DAY1, home).candidate, DAY1, home)
+    night1 = {p: (p.read_bytes()[:HEADERS], table_fingerprints(p)) for p in (home.warehouse, home.analytics)}
+    _load(DAY2, home)
+    publish(build(DAY2, home).candidate, DAY2, home)
+    for published, (headers, tables) in night1.items():
+        assert table_fingerprints(published) != tables, published.name
+        assert _read_through(headers, published, tmp_path) == tables, published.name
+
+
+def test_an_earlier_release_can_be_published_again(tmp_path, nightly_run):
     from ingest.config import Paths
     from tests.conftest import table_fingerprints
     from warehouse.publish import releases, roll_back

@@ -2,15 +2,23 @@
 
 Readers that opened the previous file keep reading it (the swap is a rename on the same filesystem), new
 readers see the new one, nobody ever sees a half-written file, and a failed night publishes nothing. Both
-new files are complete beside the published ones before either is swapped in, and the candidate becomes a
+new files are complete beside the published ones before either is swapped in, and a night's file becomes a
 release only once published, so ``releases/`` holds nothing that was never published. A published file
 held open for writing by another process is not replaced (``warehouse.file_lock``).
+
+DuckDB opens a database file by its path more than once: it reads the headers, closes the file, then opens
+the path again and follows those headers to the blocks. A reader whose open spans the swap therefore reads
+the new file's blocks through the old file's headers. So each new file starts as a byte copy of the one it
+replaces and takes its new contents in one transaction: DuckDB's one checkpoint writes them around every
+block the old headers point to, and such a reader sees the previous night whole instead of a mix.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -32,15 +40,47 @@ class Published:
     release: Path
 
 
+def _wal(database: Path) -> Path:
+    return database.with_name(f"{database.name}.wal")
+
+
+@contextmanager
+def _successor(published: Path, staged: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to ``staged``, a byte copy of ``published`` (a new file when nothing is published yet),
+    in one open transaction: what the caller writes is committed, and so checkpointed, at once.
+
+    A killed run's leftovers go first: DuckDB would replay a stale write-ahead log into the new file.
+    """
+    for stale in (staged, _wal(staged)):
+        stale.unlink(missing_ok=True)
+    if published.exists():
+        shutil.copyfile(published, staged)
+    with duckdb.connect(str(staged)) as con:
+        con.execute("begin")
+        yield con
+        con.execute("commit")
+    if _wal(staged).exists():
+        raise RuntimeError(f"{staged} still has a write-ahead log after its commit; refusing to publish it")
+
+
 def _stage(source: Path, target: Path) -> Path:
-    """``source`` under a hidden name beside ``target``, ready to be renamed over it; a hard link avoids
-    copying a large file."""
+    """``source``'s contents under a hidden name beside ``target``, ready to be renamed over it."""
     staged = target.with_name(f".{target.name}.incoming")
-    staged.unlink(missing_ok=True)
-    try:
-        os.link(source, staged)
-    except OSError:
-        shutil.copyfile(source, staged)
+    with _successor(target, staged) as con:
+        into = con.execute("select current_database()").fetchall()[0][0]
+        schemas = con.execute(
+            "select schema_name from duckdb_schemas() where database_name = ? and not internal", [into]
+        ).fetchall()
+        for (schema,) in schemas:
+            con.execute(f'drop schema "{schema}" cascade')
+        tables = con.execute(
+            "select table_name from duckdb_tables() where database_name = ? and schema_name = 'main'", [into]
+        ).fetchall()
+        for (table,) in tables:
+            con.execute(f'drop table main."{table}"')
+        con.execute(f"attach '{source}' as source (read_only)")
+        con.execute(f'copy from database source to "{into}"')
+        con.execute("detach source")
     return staged
 
 
@@ -48,9 +88,9 @@ def export_analytics(candidate: Path, target: Path) -> Path:
     """A marts-only copy for BI tools, staged beside ``target``: no staging or intermediate tables, hence no
     clear personal data. Returns the staged file."""
     staged = target.with_name(f".{target.name}.building")
-    staged.unlink(missing_ok=True)
-    with duckdb.connect(str(staged)) as con:
+    with _successor(target, staged) as con:
         con.execute(f"attach '{candidate}' as candidate (read_only)")
+        con.execute(f"drop schema if exists {PUBLIC_SCHEMA} cascade")
         con.execute(f"create schema {PUBLIC_SCHEMA}")
         tables = con.execute(
             "select table_name from duckdb_tables() where database_name = 'candidate' and schema_name = ?",
@@ -65,7 +105,8 @@ def export_analytics(candidate: Path, target: Path) -> Path:
 
 
 def _swap_in(warehouse: Path, paths: Paths) -> None:
-    """Make ``warehouse`` the published one, with its analytics export; both are staged before either moves."""
+    """Make ``warehouse``'s contents the published ones, with their analytics export; both are staged before
+    either moves."""
     for published in (paths.warehouse, paths.analytics):
         wait_until_free(published)
     analytics = export_analytics(warehouse, paths.analytics)
@@ -73,6 +114,19 @@ def _swap_in(warehouse: Path, paths: Paths) -> None:
     faults.reached("publish.before_swap")
     os.replace(staged, paths.warehouse)
     os.replace(analytics, paths.analytics)
+
+
+def _keep_as(release: Path, published: Path) -> None:
+    """Make ``release`` a hard link to the published file, so that ``published_release`` finds it. A release
+    published again (a roll-back) is replaced by its successor in one rename."""
+    release.parent.mkdir(parents=True, exist_ok=True)
+    if not release.exists():
+        os.link(published, release)
+        return
+    linked = release.with_name(f".{release.name}.incoming")
+    linked.unlink(missing_ok=True)
+    os.link(published, linked)
+    os.replace(linked, release)
 
 
 def releases(paths: Paths) -> list[Path]:
@@ -88,8 +142,8 @@ def publish(candidate: Path, load_date: date, paths: Paths | None = None) -> Pub
         / "releases"
         / f"gridfusion-{load_date.isoformat()}-{datetime.now():%Y%m%dT%H%M%S}.duckdb"
     )
-    release.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(candidate, release)
+    _keep_as(release, paths.warehouse)
+    candidate.unlink()
     for old in releases(paths)[:-KEEP_RELEASES]:
         old.unlink()
     return Published(paths.warehouse, paths.analytics, release)
@@ -118,4 +172,5 @@ def roll_back(release: Path | None = None, paths: Paths | None = None) -> Path:
     if release not in kept:
         raise LookupError(f"{release} is not a kept release; kept: {', '.join(r.name for r in kept)}")
     _swap_in(release, paths)
+    _keep_as(release, paths.warehouse)
     return release
