@@ -56,8 +56,9 @@ with features as (
 )
 select
     *,
+    -- typed the same whether the records come straight from the warehouse or through pandas (a timestamp)
     md5(to_json(struct_pack(
-        full_name, gender, birth_date, full_id, id_prefix, id_suffix, phone, community_code
+        full_name, gender, birth_date := birth_date::date, full_id, id_prefix, id_suffix, phone, community_code
     ))::varchar) as feature_digest
 from features
 """
@@ -156,6 +157,8 @@ def _settings(records: int) -> SettingsCreator:
 
 def train_model(features: pd.DataFrame) -> dict:
     """Train the model on ``features``; returns its settings and parameters (Splink's model JSON)."""
+    # in one order: the seeded sampling of u draws rows by position, and dbt hands the records over unordered
+    features = features.sort_values("record_id", ignore_index=True)
     linker = Linker(_db().register(features), _settings(len(features)), log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("phone"), block_on("full_name", "birth_date")], recall=0.9

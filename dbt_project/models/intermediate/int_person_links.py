@@ -17,13 +17,12 @@ def model(dbt, session):
         incremental_strategy="delete+insert",
         unique_key=["record_source", "record_key"],
     )
-    features = features_of(dbt.ref("int_person_records").df())
+    records = dbt.ref("int_person_records")
     trained = dbt.ref("int_person_match_model").df()
     match_model = json.loads(trained["model_json"].iloc[0]) if len(trained) else None
     if not dbt.is_incremental:
-        return resolve(features, match_model)
-    columns = ", ".join(LINK_COLUMNS)
-    previous = session.execute(
-        f"select record_source || '|' || record_key as record_id, {columns} from {dbt.this}"
-    ).df()
-    return resolve_changes(features, previous, match_model)
+        return resolve(features_of(records.df()), match_model)
+    previous = (
+        f"select record_source || '|' || record_key as record_id, {', '.join(LINK_COLUMNS)} from {dbt.this}"
+    )
+    return resolve_changes(session, records.sql_query(), previous, match_model)
