@@ -166,7 +166,9 @@ def train_model(features: pd.DataFrame) -> dict:
     linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SAMPLING_SEED)
     for rule in (block_on("birth_date"), block_on("phone")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
-    return linker.misc.save_model_to_json()
+    model = linker.misc.save_model_to_json()
+    del model["linker_uid"]  # a random name of this linker's tables, not part of the model
+    return model
 
 
 def score_pairs(
