@@ -185,6 +185,7 @@ def test_a_night_without_person_changes_scores_nothing_and_keeps_every_link(nigh
     assert not any("scored against" in m for m in messages), messages
     before, after = nights["links_by_night"][DAYS - 1], nights["links_by_night"][DAYS]
     assert after.sort_index().equals(before.sort_index())
+    assert not [t for t in nights["incremental"] if "__dbt_tmp" in t]  # nothing of the build left behind
 
 
 def test_unchanged_persons_keep_their_anchor_from_night_to_night(nights):
