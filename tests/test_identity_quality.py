@@ -46,6 +46,7 @@ def test_a_record_without_id_joins_its_strongest_match_and_never_two_id_numbers(
         }
     )
     features["record_id"] = features["record_source"] + "|" + features["record_key"]
+    features["feature_digest"] = features["record_id"]  # any value: clustering only carries it along
     worker, caller = "city.grid_workers|W1", "gov.hotline_callers|O1"
     pairs = [
         ScoredPair(worker, "gov.residents|R1", 0.97),
@@ -100,3 +101,44 @@ def test_identity_quality_command_prints_and_writes_the_scores(nightly_run, trut
     written = json.loads(out.read_text())
     assert f"precision {written['precision']:.4f}" in result.output
     assert written["persons"] == truth.summary["persons"]
+
+
+def test_a_new_record_joins_kept_persons_and_never_two_id_numbers():
+    """Incremental clustering: kept records start in their persons; a new record may join two of them."""
+    rows = [
+        ("gov.hotline_callers", "A1", None, "+8613000000001"),
+        ("gov.hotline_callers", "A2", None, "+8613000000001"),
+        ("gov.hotline_callers", "B1", None, "+8613000000002"),
+        ("party.members", "C1", "210202198001010011", None),
+        ("party.members", "D1", "210202197502020022", None),
+        ("city.grid_workers", "N", None, "+8614700000003"),
+        ("city.grid_workers", "M", None, None),
+    ]
+    features = pd.DataFrame(rows, columns=["record_source", "record_key", "full_id", "phone"])
+    features["record_id"] = features["record_source"] + "|" + features["record_key"]
+    features["feature_digest"] = features["record_id"]
+    kept = pd.DataFrame(
+        {
+            "record_id": features["record_id"][:5],
+            "person_anchor": [
+                "tel:+8613000000001",
+                "tel:+8613000000001",
+                "tel:+8613000000002",
+                "id:210202198001010011",
+                "id:210202197502020022",
+            ],
+            "match_probability": [0.99, 0.99, None, None, None],
+        }
+    )
+    pairs = [
+        ScoredPair("city.grid_workers|N", "gov.hotline_callers|A1", 0.97),
+        ScoredPair("city.grid_workers|N", "gov.hotline_callers|B1", 0.96),
+        ScoredPair("city.grid_workers|M", "party.members|C1", 0.99),
+        ScoredPair("city.grid_workers|M", "party.members|D1", 0.98),
+    ]
+    links = cluster(features, pairs, {}, kept).set_index("record_key")
+    assert set(links.loc[["A1", "A2", "B1", "N"], "person_anchor"]) == {"tel:+8613000000001"}
+    assert links.loc["B1", "match_probability"] == 0.96 and links.loc["B1", "resolved_by"] == "model"
+    assert links.loc["A1", "match_probability"] == 0.99  # kept: the pair that first joined it
+    assert links.loc["M", "person_anchor"] == links.loc["C1", "person_anchor"] == "id:210202198001010011"
+    assert links.loc["D1", "person_anchor"] == "id:210202197502020022"

@@ -26,6 +26,7 @@ DBT_PROJECT = REPO_ROOT / "dbt_project"
 MODEL_SOURCES = (
     *(DBT_PROJECT / part for part in ("dbt_project.yml", "models", "macros", "seeds", "snapshots")),
     REPO_ROOT / "warehouse" / "person_resolution.py",
+    REPO_ROOT / "warehouse" / "person_delta.py",
     REPO_ROOT / "warehouse" / "pseudonym.py",
 )
 MODEL_VERSION_TABLE = "ops.model_version"

@@ -37,27 +37,58 @@ SHARED_PHONE_SHARE = 0.01
 # Share of a person's records that carry a different phone from the rest.
 OTHER_PHONE_SHARE = 0.1
 
-# What Splink compares, one row per record: the ID number only where it is full, and its visible ends.
+# What Splink compares, one row per record: the ID number only where it is full, and its visible ends; and a
+# digest of all of it, so that a later night can tell the records it must resolve again (warehouse.person_delta).
 FEATURES_SQL = """
+with features as (
+    select
+        record_source || '|' || record_key as record_id,
+        record_source,
+        record_key,
+        nullif(regexp_replace(full_name, '\\s', '', 'g'), '') as full_name,
+        gender,
+        birth_date,
+        case when id_number not like '%*%' then id_number end as full_id,
+        left(id_number, 6) as id_prefix,
+        right(id_number, 4) as id_suffix,
+        left(nullif(regexp_replace(full_name, '\\s', '', 'g'), ''), 1) as surname,
+        phone,
+        community_code
+    from records
+)
 select
-    record_source || '|' || record_key as record_id,
-    record_source,
-    record_key,
-    nullif(regexp_replace(full_name, '\\s', '', 'g'), '') as full_name,
-    gender,
-    birth_date,
-    case when id_number not like '%*%' then id_number end as full_id,
-    left(id_number, 6) as id_prefix,
-    right(id_number, 4) as id_suffix,
-    phone,
-    community_code
-from records
+    *,
+    -- typed the same whether the records come straight from the warehouse or through pandas (a timestamp)
+    md5(to_json(struct_pack(
+        full_name, gender, birth_date := birth_date::date, full_id, id_prefix, id_suffix, phone, community_code
+    ))::varchar) as feature_digest
+from features
 """
 
 UNSETTLED = "(l.full_id is null or r.full_id is null)"
-# A birth date alone is no block in a city: 7.9M records share 24k dates, 624M pairs. With the ID number's
-# visible end or the surname beside it, 0.2M and 12M.
-SAME_SURNAME = "left(l.full_name, 1) = left(r.full_name, 1)"
+# The pairs scored: records born the same day with the same visible ID number end or the same surname, sharing
+# a phone, or of one name in one community. A birth date alone is no block in a city: its 7.9M records with one
+# share 24k dates, 624M pairs; with the ID number's end or the surname beside it, 0.2M and 12M.
+BLOCKING_KEYS = (
+    ("birth_date", "id_suffix"),
+    ("birth_date", "surname"),
+    ("phone",),
+    ("full_name", "community_code"),
+)
+BLOCKING_RULES = tuple(
+    " and ".join(f"l.{key} = r.{key}" for key in keys) + f" and {UNSETTLED}" for keys in BLOCKING_KEYS
+)
+
+
+# One row of int_person_links.
+LINK_COLUMNS = [
+    "record_source",
+    "record_key",
+    "person_anchor",
+    "resolved_by",
+    "match_probability",
+    "feature_digest",
+]
 
 
 @dataclass(frozen=True)
@@ -128,27 +159,46 @@ def _settings(records: int) -> SettingsCreator:
             _phone(records),
             _agreement("community_code", m_agree=0.9),
         ],
-        blocking_rules_to_generate_predictions=[
-            f"l.birth_date = r.birth_date and l.id_suffix = r.id_suffix and {UNSETTLED}",
-            f"l.birth_date = r.birth_date and {SAME_SURNAME} and {UNSETTLED}",
-            f"l.phone = r.phone and {UNSETTLED}",
-            f"l.full_name = r.full_name and l.community_code = r.community_code and {UNSETTLED}",
-        ],
+        blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
         retain_intermediate_calculation_columns=False,
     )
 
 
-def score_pairs(features: pd.DataFrame) -> list[ScoredPair]:
-    """Train the model on ``features`` and return the pairs it scores at or above the threshold."""
-    # One thread: sums over pairs then add up in one order, so a rerun of a night gives the same model.
-    db = DuckDBAPI(duckdb.connect(config={"threads": 1}))
-    linker = Linker(db.register(features), _settings(len(features)), log_level=logging.ERROR)
+def train_model(features: pd.DataFrame) -> dict:
+    """Train the model on ``features``; returns its settings and parameters (Splink's model JSON)."""
+    # in one order: the seeded sampling of u draws rows by position, and dbt hands the records over unordered
+    features = features.sort_values("record_id", ignore_index=True)
+    linker = Linker(_db().register(features), _settings(len(features)), log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("phone"), block_on("full_name", "birth_date")], recall=0.9
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SAMPLING_SEED)
     for rule in (block_on("birth_date", "id_suffix"), block_on("phone")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    model = linker.misc.save_model_to_json()
+    del model["linker_uid"]  # a random name of this linker's tables, not part of the model
+    return model
+
+
+def score_pairs(
+    features: pd.DataFrame, model: dict, name_frequencies: pd.DataFrame | None = None
+) -> list[ScoredPair]:
+    """The pairs ``model`` scores at or above the threshold among ``features``.
+
+    With ``name_frequencies`` (``full_name``, ``tf_full_name``: each name's share of a larger set of records)
+    the names are weighed by that set rather than by ``features``, and only pairs of which one side is
+    marked ``touched`` are scored: ``features`` is then the part of the records that the touched ones can
+    meet through the blocking rules.
+    """
+    db = _db()
+    settings = dict(model)
+    if name_frequencies is not None:
+        settings["blocking_rules_to_generate_predictions"] = [
+            f"{rule} and (l.touched or r.touched)" for rule in BLOCKING_RULES
+        ]
+    linker = Linker(db.register(features), settings, log_level=logging.ERROR)
+    if name_frequencies is not None:
+        linker.table_management.register_term_frequency_lookup(db.register(name_frequencies), "full_name")
     scored = linker.inference.predict(threshold_match_probability=MATCH_THRESHOLD).as_pandas_dataframe()
     return [
         ScoredPair(row.record_id_l, row.record_id_r, round(float(row.match_probability), 6))
@@ -156,18 +206,34 @@ def score_pairs(features: pd.DataFrame) -> list[ScoredPair]:
     ]
 
 
+def _db() -> DuckDBAPI:
+    # One thread: sums over pairs then add up in one order, so a rerun of a night gives the same model.
+    return DuckDBAPI(duckdb.connect(config={"threads": 1}))
+
+
 def cluster(
-    features: pd.DataFrame, pairs: list[ScoredPair], namesakes: dict[str, str] | None = None
+    features: pd.DataFrame,
+    pairs: list[ScoredPair],
+    namesakes: dict[str, str] | None = None,
+    kept: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Join records by ID number, then by the scored pairs strongest first, never across two ID numbers;
-    then each grid worker still alone to its one namesake resident in ``namesakes`` (worker → resident)."""
+    then each grid worker still alone to its one namesake resident in ``namesakes`` (worker → resident).
+
+    ``kept`` (record_id, person_anchor, match_probability) are records already resolved: each starts in its
+    person (one node per anchor) with the probability that joined it, and the pairs join further.
+    """
     anchors = ("id:" + features["full_id"].astype("string")).fillna(
         "rec:" + features["record_id"].astype("string")
     )
     node = dict(zip(features["record_id"], anchors, strict=True))
+    joined_at: dict[str, float] = {}
+    if kept is not None:
+        node.update(zip(kept["record_id"], kept["person_anchor"], strict=True))
+        joined = kept[kept["match_probability"].notna()]
+        joined_at.update(zip(joined["record_id"], joined["match_probability"], strict=True))
     parent = {n: n for n in node.values()}
     id_of = {n: n[3:] if n.startswith("id:") else None for n in parent}
-    joined_at: dict[str, float] = {}
 
     def root(n: str) -> str:
         while parent[n] != n:
@@ -188,7 +254,7 @@ def cluster(
     for worker in sorted(by_namesake):
         parent[root(node[worker])] = root(node[namesakes[worker]])
 
-    out = features[["record_source", "record_key", "record_id", "full_id", "phone"]].copy()
+    out = features[["record_source", "record_key", "record_id", "full_id", "phone", "feature_digest"]].copy()
     out["cluster"] = [root(node[r]) for r in out["record_id"]]
     # as strings: on a night with no ID numbers (or no phones) a column of NaN would be float
     phones = out.groupby("cluster")["phone"].transform("min").astype("string")
@@ -200,7 +266,7 @@ def cluster(
     out.loc[out["match_probability"].notna(), "resolved_by"] = "model"
     out.loc[out["record_id"].isin(by_namesake), "resolved_by"] = "namesake_in_community"
     out.loc[out["full_id"].notna(), "resolved_by"] = "id_number"
-    return out[["record_source", "record_key", "person_anchor", "resolved_by", "match_probability"]]
+    return out[LINK_COLUMNS]
 
 
 # A grid worker lives in the community of their grid. One the model cannot link (their phone is a work
@@ -219,13 +285,26 @@ having count(*) = 1
 """
 
 
-def resolve(records: pd.DataFrame) -> pd.DataFrame:
-    """One row per record of ``int_person_records`` with its person anchor and how it was resolved."""
+def features_of(records: pd.DataFrame) -> pd.DataFrame:
+    """``FEATURES_SQL`` over ``records`` (rows of ``int_person_records``)."""
     con = duckdb.connect()
     con.register("records", records)
-    features = con.sql(FEATURES_SQL).df()
-    unsettled = features["full_id"].isna().sum()
-    pairs = score_pairs(features) if unsettled and len(features) > 1 else []
+    return con.sql(FEATURES_SQL).df()
+
+
+def namesakes_of(features: pd.DataFrame) -> dict[str, str]:
+    con = duckdb.connect()
     con.register("features", features)
-    namesakes = dict(con.sql(NAMESAKES_SQL).fetchall())
-    return cluster(features, pairs, namesakes)
+    return dict(con.sql(NAMESAKES_SQL).fetchall())
+
+
+def needs_model(features: pd.DataFrame) -> bool:
+    """Whether any pair is left for the model: at least two records and one of them without a full ID."""
+    return len(features) > 1 and bool(features["full_id"].isna().any())
+
+
+def resolve(features: pd.DataFrame, model: dict | None) -> pd.DataFrame:
+    """One row per record of ``features`` with its person anchor and how it was resolved; ``model`` (from
+    ``train_model`` on these features) scores the pairs, when ``needs_model``."""
+    pairs = score_pairs(features, model) if model and needs_model(features) else []
+    return cluster(features, pairs, namesakes_of(features))

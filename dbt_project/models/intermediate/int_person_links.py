@@ -1,8 +1,28 @@
-"""人员归并链接: each person record's real person, by ID number then Splink (see warehouse.person_resolution)."""
+"""人员归并链接: each person record's real person, by ID number then Splink (see warehouse.person_resolution).
 
-from warehouse.person_resolution import resolve
+A full build resolves every record; a night after it resolves again only the records it must
+(warehouse.person_delta) and keeps every other row. Rows of records that are gone are deleted by the
+model's post-hook.
+"""
+
+import json
+
+from warehouse.person_delta import resolve_changes
+from warehouse.person_resolution import LINK_COLUMNS, features_of, resolve
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    return resolve(dbt.ref("int_person_records").df())
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key=["record_source", "record_key"],
+    )
+    records = dbt.ref("int_person_records")
+    trained = dbt.ref("int_person_match_model").df()
+    match_model = json.loads(trained["model_json"].iloc[0]) if len(trained) else None
+    if not dbt.is_incremental:
+        return resolve(features_of(records.df()), match_model)
+    previous = (
+        f"select record_source || '|' || record_key as record_id, {', '.join(LINK_COLUMNS)} from {dbt.this}"
+    )
+    return resolve_changes(session, records.sql_query(), previous, match_model)
