@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 
 import great_expectations as gx
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -43,8 +44,8 @@ from ingest import faults, manifest
 from ingest.carry import carried_verdicts
 from ingest.config import Paths
 from ingest.contracts import Contract
-from ingest.landing import partition, write_parquet_atomic, write_text_atomic
-from ingest.parse import unreadable
+from ingest.landing import partition, write_parquet_atomic, write_parquet_parts_atomic, write_text_atomic
+from ingest.parse import PARSE_ROWS, reads_optional_types, unreadable
 
 log = logging.getLogger(__name__)
 SAMPLE_ROWS = 5
@@ -151,20 +152,25 @@ def run_suite(
     run_name: str,
     references_as_of: date | None = None,
     carried: pd.Series | None = None,
+    records: pa.ChunkedArray | None = None,
 ) -> list[RuleOutcome]:
     """Each rule's outcome on ``frame``, checked with the suite of ``load_date``, its references against the
     keys delivered by ``references_as_of`` (by default that night too). ``carried`` holds, per row carried
     from the last snapshot batch, the rules that quarantined it there ("" if accepted) and null for the
     others: row rules then check only the rows ``needs_recheck`` finds, and the carried rows keep their
-    verdict; whole-batch rules (key uniqueness, row count) check every row."""
+    verdict; whole-batch rules (key uniqueness, row count) check every row. ``records`` are the rows'
+    ``_raw`` records when ``frame`` does not hold them (see ``parse.unreadable``)."""
     helpers = unknown_references(contract, frame, references_as_of or load_date, paths)
     recheck = None if carried is None else needs_recheck(carried, helpers)
+    if records is None and "_raw" in frame:
+        records = pa.chunked_array([pa.array(frame["_raw"], pa.string())])
     # GX hashes every column of the frame it is given; no rule reads the raw record, the largest column.
-    checked = frame.drop(columns="_raw").assign(**helpers)
+    checked = frame.drop(columns="_raw", errors="ignore").assign(**helpers)
     if recheck is None:
-        checked[UNREADABLE] = unreadable(frame, contract)
+        checked[UNREADABLE] = unreadable(frame, records, contract)
     else:
-        checked[UNREADABLE] = unreadable(frame[recheck], contract).reindex(frame.index)
+        rechecked = None if records is None else records.filter(pa.array(recheck.to_numpy()))
+        checked[UNREADABLE] = unreadable(frame[recheck], rechecked, contract).reindex(frame.index)
         checked[RECHECK] = recheck.astype("int8")
     with gx_project_lock(paths):
         checkpoint = _checkpoint(contract, load_date, paths, rechecked_only=recheck is not None)
@@ -194,13 +200,47 @@ def run_suite(
     return _with_carried(outcomes, whole_batch, carried, recheck)
 
 
-def _samples(contract: Contract, frame: pd.DataFrame, rows: tuple[int, ...]) -> str:
+def _samples(contract: Contract, frame: pd.DataFrame, rows: tuple[int, ...], landed: Path) -> str:
     """Sample rows for a message (manifest, task log, alert, quality summary), personal data masked: the file
     and row lead to the raw record, kept in landing and quarantine."""
-    picked = frame.iloc[list(rows[:SAMPLE_ROWS])].to_dict(orient="records")
+    picked = list(rows[:SAMPLE_ROWS])
+    lineage = frame.iloc[picked][["_source_file", "_source_row"]].itertuples(index=False)
     return "; ".join(
-        f"{r['_source_file']} row {r['_source_row']}: {mask_raw_record(contract, r['_raw'])}" for r in picked
+        f"{file} row {row}: {mask_raw_record(contract, raw)}"
+        for (file, row), raw in zip(lineage, _records_at(landed, picked), strict=True)
     )
+
+
+def _records_at(landed: Path, rows: list[int]) -> list[str]:
+    """The ``_raw`` records of a few rows of a landed file, reading only the row groups that hold them."""
+    file, found, start = pq.ParquetFile(landed), {}, 0
+    for group in range(file.num_row_groups):
+        size = file.metadata.row_group(group).num_rows
+        if wanted := [r for r in rows if start <= r < start + size]:
+            column = file.read_row_group(group, columns=["_raw"])["_raw"]
+            found |= {r: column[r - start].as_py() for r in wanted}
+        start += size
+    return [found[r] for r in rows]
+
+
+def _landed_parts(landed: Path, keep: np.ndarray, wanted: bool) -> Iterator[tuple[np.ndarray, pa.Table]]:
+    """The landed file's rows whose ``keep`` flag is ``wanted``, a slice at a time, with their positions."""
+    start = 0
+    for part in pq.ParquetFile(landed).iter_batches(batch_size=PARSE_ROWS):
+        mask = keep[start : start + part.num_rows] == wanted
+        yield start + np.flatnonzero(mask), pa.Table.from_batches([part.filter(pa.array(mask))])
+        start += part.num_rows
+
+
+def _quarantine_parts(
+    landed: Path, keep: np.ndarray, rules_by_row: dict[int, list[str]]
+) -> Iterator[pa.Table]:
+    """The quarantined rows, a slice at a time, each with the rules that caught it."""
+    for positions, part in _landed_parts(landed, keep, wanted=False):
+        rules = pa.array([",".join(rules_by_row[i]) for i in positions], pa.string())
+        yield part.append_column(QUARANTINE_RULES, rules).append_column(
+            READMITTED_BY, pa.nulls(part.num_rows, pa.string())
+        )
 
 
 def _outcomes_path(paths: Paths, contract: Contract, load_date: date, batch_id: str) -> Path:
@@ -270,8 +310,12 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     if batch.status in manifest.LOADED_STATUSES:
         return batch  # already validated (or nothing new to validate): a rerun changes nothing
     started = time.perf_counter()
-    table = pq.read_table(partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet")
-    frame = table.to_pandas()
+    landed = partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet"
+    # What the rules read, without the raw records and the batch's own columns: a city extract's raw
+    # records are gigabytes, and only the optional typed columns' check needs them (``records``).
+    checked_columns = [c.name for c in contract.columns] + ["_source_file", "_source_row"]
+    frame = pq.read_table(landed, columns=checked_columns).to_pandas()
+    records = pq.read_table(landed, columns=["_raw"])["_raw"] if reads_optional_types(contract) else None
     outcomes = run_suite(
         contract,
         frame,
@@ -279,7 +323,9 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
         paths,
         run_name=batch.batch_id,
         carried=_carried(paths, contract, load_date, batch.batch_id, len(frame)),
+        records=records,
     )
+    del records
     _record_outcomes(paths, contract, batch, outcomes)
     write_schema_files(paths, contract)
 
@@ -288,7 +334,11 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
         reasons = [
             f"rule {o.rule} failed"
             + (f" with error: {o.error}" if o.error else f" on {len(o.unexpected_rows)} of {len(frame)} rows")
-            + (f"; sample rows: {_samples(contract, frame, o.unexpected_rows)}" if o.unexpected_rows else "")
+            + (
+                f"; sample rows: {_samples(contract, frame, o.unexpected_rows, landed)}"
+                if o.unexpected_rows
+                else ""
+            )
             for o in failed_critical
         ]
         batch.status, batch.message = (
@@ -304,32 +354,31 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
         for row in o.unexpected_rows if not o.success else ():
             rules_by_row.setdefault(row, []).append(o.rule)
     quarantined = sorted(rules_by_row)
-    keep = pa.array([i not in rules_by_row for i in range(table.num_rows)], pa.bool_())  # typed when empty
+    keep = np.ones(len(frame), dtype=bool)
+    keep[quarantined] = False
+    schema = pq.read_schema(landed)
     if quarantined:
-        bad = (
-            table.take(quarantined)
-            .append_column(
-                QUARANTINE_RULES, pa.array([",".join(rules_by_row[i]) for i in quarantined], pa.string())
-            )
-            .append_column(READMITTED_BY, pa.nulls(len(quarantined), pa.string()))
-        )
-        write_parquet_atomic(
-            bad, partition(paths.quarantine, contract, load_date) / f"{batch.batch_id}.parquet"
+        write_parquet_parts_atomic(
+            _quarantine_parts(landed, keep, rules_by_row),
+            schema.append(QUARANTINE_RULES).append(READMITTED_BY),
+            partition(paths.quarantine, contract, load_date) / f"{batch.batch_id}.parquet",
         )
         log.warning(
             "%s: %d rows quarantined: %s",
             contract.key,
             len(quarantined),
-            _samples(contract, frame, tuple(quarantined)),
+            _samples(contract, frame, tuple(quarantined), landed),
         )
-    write_parquet_atomic(
-        table.filter(keep), partition(paths.accepted, contract, load_date) / f"{batch.batch_id}.parquet"
+    write_parquet_parts_atomic(
+        (part for _, part in _landed_parts(landed, keep, wanted=True)),
+        schema,
+        partition(paths.accepted, contract, load_date) / f"{batch.batch_id}.parquet",
     )
     faults.reached("validate.before_commit")
 
     batch.status = "accepted"
     batch.rows_quarantined = len(quarantined)
-    batch.rows_loaded = table.num_rows - len(quarantined)
+    batch.rows_loaded = len(frame) - len(quarantined)
     batch.message = "; ".join(f"{o.rule}: {len(o.unexpected_rows)} rows" for o in outcomes if not o.success)
     batch.validated_at = manifest.now()
     batch.timings_s["validate"] = round(time.perf_counter() - started, 3)

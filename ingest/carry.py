@@ -81,8 +81,11 @@ def rules_version(contract: Contract) -> str:
     return sources_digest(RULES_SOURCES, REPO_ROOT, salt=repr(contract).encode())[:16]
 
 
-def last_committed_snapshot(paths: Paths, contract: Contract, load_date: date) -> manifest.Batch | None:
-    """The entity's last accepted extract of an earlier night, typed and checked by the same rules."""
+def carry_source(paths: Paths, contract: Contract, load_date: date) -> manifest.Batch | None:
+    """The batch a snapshot's unchanged rows can be carried from: the entity's last accepted extract of an
+    earlier night, typed and checked by the same rules; None for an incremental entity or without one."""
+    if contract.extract != "snapshot":
+        return None
     earlier = [
         b
         for b in manifest.extracts(paths.manifest, contract.system, contract.entity)
@@ -96,9 +99,7 @@ def last_committed_snapshot(paths: Paths, contract: Contract, load_date: date) -
 def carry_forward(paths: Paths, contract: Contract, load_date: date, records: pa.Array) -> Carried | None:
     """The rows of today's extract (given as their ``_raw`` records) unchanged since the last committed
     snapshot batch, with their typed values and verdicts from that batch; None when nothing can be carried."""
-    if contract.extract != "snapshot":
-        return None
-    source = last_committed_snapshot(paths, contract, load_date)
+    source = carry_source(paths, contract, load_date)
     if source is None:
         return None
     folder = f"load_date={source.load_date}/{source.batch_id}.parquet"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from ingest import carry, faults, manifest, schema_drift
 from ingest.config import Paths
 from ingest.contracts import Contract
 from ingest.files import replacing
-from ingest.parse import Parsed, parse, raw_records, source_columns, without_copies
+from ingest.parse import drift, raw_records, source_columns, typed_slices, without_copies
 from ingest.readers import ExtractError, read_extract
 
 
@@ -48,8 +49,14 @@ def checksum(files: list[Path]) -> str:
 
 
 def write_parquet_atomic(table: pa.Table, target: Path) -> None:
-    with replacing(target) as tmp, pq.ParquetWriter(tmp, table.schema, compression="zstd") as writer:
-        writer.write_table(table)
+    write_parquet_parts_atomic([table], table.schema, target)
+
+
+def write_parquet_parts_atomic(parts: Iterable[pa.Table], schema: pa.Schema, target: Path) -> None:
+    """One Parquet file written a part at a time, so a large file is never whole in memory."""
+    with replacing(target) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for part in parts:
+            writer.write_table(part)
         faults.reached("parquet.mid_file")
 
 
@@ -101,19 +108,23 @@ def _repeats_last_snapshot(paths: Paths, contract: Contract, load_date: date, di
     return bool(landed) and landed[-1].checksum == digest
 
 
-def _parse_carrying(
-    raw: pd.DataFrame, contract: Contract, load_date: date, where: str, paths: Paths
-) -> tuple[Parsed, carry.Carried | None]:
-    """Parse the extract; a snapshot's rows unchanged since its last committed batch are carried from it
-    (``ingest.carry``) instead, with today's place in the file, and only the others parsed."""
+def _typed_rows(
+    raw: pd.DataFrame, contract: Contract, load_date: date, paths: Paths, carry_forward: bool
+) -> tuple[Iterable[pa.Table], carry.Carried | None]:
+    """The extract's rows typed, a slice at a time (``parse.typed_slices``), so that a city's largest
+    extracts never sit in memory whole as Python strings. A snapshot's rows unchanged since its last
+    committed batch are carried from it (``ingest.carry``) instead, with today's place in the file, and
+    only the others parsed."""
+    if not carry_forward or carry.carry_source(paths, contract, load_date) is None:
+        return typed_slices(raw, contract), None
     records = raw_records(raw, source_columns(raw))
     carried = carry.carry_forward(paths, contract, load_date, records)
     if carried is None:
-        return parse(raw, contract, where, records), None
+        return typed_slices(raw, contract, records), None
     fresh = np.ones(len(raw), dtype=bool)
     fresh[carried.positions.to_numpy()] = False
-    parsed = parse(raw[fresh], contract, where, records.filter(pa.array(fresh)))
-    typed = parsed.table.drop_columns(["_source_file", "_source_row"])
+    parsed = pa.concat_tables(typed_slices(raw[fresh], contract, records.filter(pa.array(fresh))))
+    typed = parsed.drop_columns(["_source_file", "_source_row"])
     # One take from [fresh rows; the previous batch's rows] puts every row at its place in today's extract.
     source = np.empty(len(raw), dtype=np.int64)
     source[fresh] = np.arange(typed.num_rows)
@@ -121,11 +132,22 @@ def _parse_carrying(
     previous = carried.previous.select(typed.schema.names).cast(typed.schema)
     table = pa.concat_tables([typed, previous]).take(source)
     table = table.append_column(
-        parsed.table.schema.field("_source_file"), pa.array(raw["_source_file"].astype(str), pa.string())
-    ).append_column(parsed.table.schema.field("_source_row"), pa.array(raw["_source_row"].astype("int64")))
-    return Parsed(
-        table.select(parsed.table.schema.names), parsed.extra_columns, parsed.missing_columns
-    ), carried
+        parsed.schema.field("_source_file"), pa.array(raw["_source_file"].astype(str), pa.string())
+    ).append_column(parsed.schema.field("_source_row"), pa.array(raw["_source_row"].astype("int64")))
+    return [table.select(parsed.schema.names)], carried
+
+
+def _with_batch_columns(
+    part: pa.Table, contract: Contract, batch_id: str, load_date: date, loaded_at
+) -> pa.Table:
+    """A slice of typed rows with the batch's own columns, in the contract's column order."""
+    n = part.num_rows
+    return (
+        part.append_column("_batch_id", pa.repeat(pa.scalar(batch_id, pa.string()), n))
+        .append_column("_load_date", pa.repeat(pa.scalar(load_date, pa.date32()), n))
+        .append_column("_loaded_at", pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), n))
+        .select(contract.arrow_schema().names)
+    )
 
 
 def _write_verdicts(carried: carry.Carried, target: Path) -> None:
@@ -185,21 +207,12 @@ def land(
     try:
         where = files[0] if len(files) == 1 else drop
         raw, copies = without_copies(read_extract(files, contract))
-        if carry_forward:
-            parsed, carried = _parse_carrying(raw, contract, load_date, str(where), paths)
-        else:
-            parsed, carried = parse(raw, contract, str(where)), None
+        extra_columns, missing_columns = drift(raw, contract, str(where))
+        slices, carried = _typed_rows(raw, contract, load_date, paths, carry_forward)
     except ExtractError as err:
         record_failure(contract, load_date, files, digest, str(err), paths)
         raise
     loaded_at = datetime.now().replace(microsecond=0)
-    n = parsed.table.num_rows
-    table = (
-        parsed.table.append_column("_batch_id", pa.array([batch.batch_id] * n, pa.string()))
-        .append_column("_load_date", pa.array([load_date] * n, pa.date32()))
-        .append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
-        .select(contract.arrow_schema().names)
-    )
     try:
         _keep_raw(files, partition(paths.landing_raw, contract, load_date) / batch.batch_id)
         verdicts = carry.verdicts_file(paths, contract, load_date, batch.batch_id)
@@ -207,8 +220,10 @@ def land(
             _write_verdicts(carried, verdicts)
         else:
             verdicts.unlink(missing_ok=True)  # an earlier, interrupted landing of this batch may have carried
-        write_parquet_atomic(
-            table, partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet"
+        write_parquet_parts_atomic(
+            (_with_batch_columns(part, contract, batch.batch_id, load_date, loaded_at) for part in slices),
+            contract.arrow_schema(),
+            partition(paths.landing_parquet, contract, load_date) / f"{batch.batch_id}.parquet",
         )
     except OSError as err:
         try:
@@ -216,13 +231,14 @@ def land(
         except OSError as unrecorded:  # the manifest lives on the same full disk
             err.add_note(f"and the failure could not be recorded in the manifest: {unrecorded}")
         raise
+    n = len(raw)
     batch.status = "landed"
     batch.rows_read = n + copies
     batch.duplicates_dropped = copies
     if carried is not None:
         batch.rows_carried, batch.carried_from = len(carried.positions), carried.source.batch_id
-    batch.extra_columns = list(parsed.extra_columns)
-    batch.missing_columns = list(parsed.missing_columns)
+    batch.extra_columns = list(extra_columns)
+    batch.missing_columns = list(missing_columns)
     batch.source_types = source_types if source_types is not None else raw.attrs.get("source_types", {})
     batch.type_changes = schema_drift.type_changes(
         schema_drift.previous_types(paths.manifest, contract, load_date), batch.source_types

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from ingest import normalise
-from ingest.contracts import Contract
+from ingest.contracts import Column, Contract
 from ingest.readers import ExtractError
 
 LINEAGE = ("_source_row", "_source_file")
@@ -42,10 +43,16 @@ def without_copies(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def parse(raw: pd.DataFrame, contract: Contract, where: str, records: pa.Array | None = None) -> Parsed:
-    """Type the raw records by the contract. Columns it does not know are kept in ``_raw`` and reported; an
-    optional column the extract lacks is null and reported; a required one missing fails the extract, and
-    so does a missing column beside an unknown one, which is how a renamed column looks. ``records`` are
-    the rows' ``raw_records`` when already built."""
+    """Type the raw records by the contract (``typed_slices``), after ``drift`` has checked the columns.
+    ``records`` are the rows' ``raw_records`` when already built."""
+    extra, missing = drift(raw, contract, where)
+    return Parsed(pa.concat_tables(typed_slices(raw, contract, records)), extra, missing)
+
+
+def drift(raw: pd.DataFrame, contract: Contract, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The extract's unknown columns (kept in ``_raw``) and missing optional ones (loaded as null). A missing
+    required column fails the extract, and so does a missing column beside an unknown one, which is how a
+    renamed column looks."""
     present = source_columns(raw)
     missing = [c for c in contract.columns if c.source not in present]
     known = {c.source for c in contract.columns}
@@ -64,7 +71,33 @@ def parse(raw: pd.DataFrame, contract: Contract, where: str, records: pa.Array |
             f"and unknown column(s) {list(extra)}: renamed? (an optional column may be missing, "
             "or an unknown one added, but not both at once)",
         )
+    return extra, tuple(c.source for c in missing)
 
+
+def typed_slices(
+    raw: pd.DataFrame, contract: Contract, records: pa.Array | None = None
+) -> Iterator[pa.Table]:
+    """The rows typed by the contract with their lineage and raw record, ``PARSE_ROWS`` at a time (at least
+    one slice, empty for an empty extract). ``records``, when given, are the rows' ``raw_records``."""
+    present = source_columns(raw)
+    schema = contract.arrow_schema()
+    for start in range(0, max(len(raw), 1), PARSE_ROWS):
+        part = raw.iloc[start : start + PARSE_ROWS]
+        yield _typed(
+            part,
+            contract,
+            present,
+            raw_records(part, present) if records is None else records.slice(start, PARSE_ROWS),
+            schema,
+        )
+
+
+# Rows typed at a time: a city extract's values as Python strings, all at once, would not fit in memory.
+PARSE_ROWS = 500_000
+
+
+def _typed(raw: pd.DataFrame, contract: Contract, present: list[str], records: pa.Array, schema: pa.Schema):
+    """One slice of the extract typed by the contract, with its lineage and raw records, in ``schema``'s order."""
     blank = pd.Series("", index=raw.index, dtype=object)
     typed = pd.DataFrame(
         {
@@ -75,12 +108,10 @@ def parse(raw: pd.DataFrame, contract: Contract, where: str, records: pa.Array |
     )
     typed["_source_file"] = raw["_source_file"].astype(str)
     typed["_source_row"] = raw["_source_row"].astype("int64")
-    records = raw_records(raw, present) if records is None else records
-    typed["_raw"] = pd.Series(records.to_numpy(zero_copy_only=False), index=raw.index)
-    schema = contract.arrow_schema()
-    lineage_fields = [f for f in schema if f.name in typed.columns]
-    table = pa.Table.from_pandas(typed, schema=pa.schema(lineage_fields), preserve_index=False)
-    return Parsed(table=table, extra_columns=extra, missing_columns=tuple(c.source for c in missing))
+    fields = [f for f in schema if f.name in typed.columns]
+    table = pa.Table.from_pandas(typed, schema=pa.schema(fields), preserve_index=False)
+    table = table.append_column(schema.field("_raw"), records.cast(schema.field("_raw").type))
+    return table.select([f.name for f in schema if f.name in table.column_names])
 
 
 def _json_strings(values: pa.Array) -> pa.Array:
@@ -115,27 +146,47 @@ def raw_records(raw: pd.DataFrame, columns: list[str]) -> pa.Array:
 READ_TYPES = ("int", "float", "date", "timestamp", "phone")
 
 
-def unreadable(frame: pd.DataFrame, contract: Contract) -> pd.Series:
+def reads_optional_types(contract: Contract) -> list[Column]:
+    """The optional columns whose source value may fail to read (``unreadable`` checks them)."""
+    return [c for c in contract.columns if c.type in READ_TYPES and not c.required]
+
+
+def unreadable(
+    frame: pd.DataFrame, records: pa.Array | pa.ChunkedArray | None, contract: Contract
+) -> pd.Series:
     """Per landed row, the optional typed columns whose source value was present but could not be read
-    (``不详`` as a date, ``21户`` as a count), comma-joined; null when there are none. Required columns need
-    no such list: their not-null rule already catches an unreadable value."""
-    columns = [c for c in contract.columns if c.type in READ_TYPES and not c.required]
+    (``不详`` as a date, ``21户`` as a count), comma-joined; null when there are none. ``records`` are the
+    rows' ``_raw`` records, needed only when the contract has such columns. Required columns need no such
+    list: their not-null rule already catches an unreadable value."""
+    columns = reads_optional_types(contract)
     if not columns or frame.empty:
         return pd.Series(None, index=frame.index, dtype=object)
-    sent_values = _raw_values(frame["_raw"], [c.source for c in columns])
-    names = []
-    for col in columns:
-        sent = pc.not_equal(pc.utf8_trim(sent_values.column(col.source), normalise.WHITESPACE), "")
-        failed = pc.and_(pc.fill_null(sent, False), pa.array(frame[col.name].isna().to_numpy()))
-        names.append(pc.if_else(failed, col.name + ",", ""))
-    joined = pc.utf8_rtrim(pc.binary_join_element_wise(*names, ""), ",")
-    return pd.Series(pc.if_else(pc.equal(joined, ""), None, joined), index=frame.index, dtype=object)
+    parts = []
+    for start in range(0, len(frame), PARSE_ROWS):
+        part = frame.iloc[start : start + PARSE_ROWS]
+        sent_values = _raw_values(records.slice(start, PARSE_ROWS), [c.source for c in columns])
+        names = []
+        for col in columns:
+            sent = pc.not_equal(pc.utf8_trim(sent_values.column(col.source), normalise.WHITESPACE), "")
+            failed = pc.and_(pc.fill_null(sent, False), pa.array(part[col.name].isna().to_numpy()))
+            names.append(pc.if_else(failed, col.name + ",", ""))
+        joined = pc.utf8_rtrim(pc.binary_join_element_wise(*names, ""), ",")
+        parts.append(
+            pd.Series(pc.if_else(pc.equal(joined, ""), None, joined), index=part.index, dtype=object)
+        )
+    return pd.concat(parts)
 
 
-def _raw_values(records: pd.Series, sources: list[str]) -> pa.Table:
-    """The named source values of each ``_raw`` record (one JSON object per line for Arrow's reader)."""
-    lines = "\n".join(records.tolist()).encode()
+def _raw_values(records: pa.Array | pa.ChunkedArray, sources: list[str]) -> pa.Table:
+    """The named source values of each ``_raw`` record, by Arrow's JSON reader: the records, each followed
+    by a line break, are one JSON-lines buffer without passing through Python strings."""
+    line_break = pa.scalar("\n", records.type)
+    lines = pc.binary_join_element_wise(records, pa.scalar("", records.type), line_break)
+    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    _, offsets, data = lines.buffers()
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    first, last = np.frombuffer(offsets, width)[[lines.offset, lines.offset + len(lines)]]
+    body = data[int(first) : int(last)]
     schema = pa.schema([(source, pa.string()) for source in sources])
     options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
-    table = pa_json.read_json(io.BytesIO(lines), parse_options=options)
-    return table.select(sources)
+    return pa_json.read_json(pa.BufferReader(body), parse_options=options).select(sources)

@@ -12,6 +12,7 @@ import json
 import re
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -135,7 +136,8 @@ def read_csv_duckdb(path: Path, text: str | None, delimiter: str, header: list[s
             f" columns = {columns}, delim = {_sql_text(delimiter)}, quote = '\"', escape = '\"',"
             " strict_mode = true, null_padding = false, max_line_size = 100000000)"
         ).fetch_arrow_table()
-    frame = pd.DataFrame({i: body.column(i).fill_null("") for i in range(width)}, dtype=object)
+    # Kept as Arrow-backed text: parsing turns a slice at a time into Python strings (``ingest.parse``).
+    frame = pa.table({str(i): body.column(i).fill_null("") for i in range(width)}).to_pandas()
     frame.columns = [h.strip() for h in header]
     return _with_lineage(frame, path)
 
@@ -164,7 +166,7 @@ def read_csv_python(path: Path, text: str, delimiter: str) -> pd.DataFrame:
                 f"has {len(row)} fields, the header has {len(header)} (truncated or malformed)",
                 row=number,
             )
-    return _with_lineage(pd.DataFrame(body, columns=[h.strip() for h in header], dtype=object), path)
+    return _with_lineage(pd.DataFrame(body, columns=[h.strip() for h in header], dtype="str"), path)
 
 
 def _load_json(path: Path, what: str = "JSON") -> dict:
@@ -231,6 +233,31 @@ def _as_python_text(value: str, kinds: set[str]) -> str:
     return value
 
 
+# Pages parsed at a time: DuckDB's parse of a year of service applications at once outgrew the machine.
+PAGE_GROUP_BYTES = 256 * 2**20
+
+
+def _page_groups(paths: list[Path]) -> Iterator[list[tuple[int, Path]]]:
+    """The pages with their place in the extract, in groups of about ``PAGE_GROUP_BYTES``."""
+    group: list[tuple[int, Path]] = []
+    size = 0
+    for n, path in enumerate(paths):
+        group.append((n, path))
+        size += path.stat().st_size
+        if size >= PAGE_GROUP_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _register_pages(con: duckdb.DuckDBPyConnection, group: list[tuple[int, Path]]) -> None:
+    """A group of pages as the view ``pages`` (page_at, doc): a record batch per page, parsed in parallel."""
+    schema = pa.schema([("page_at", pa.int64()), ("doc", pa.string())])
+    batches = [pa.record_batch([pa.array([n]), _page_text(path)], schema=schema) for n, path in group]
+    con.register("pages", pa.Table.from_batches(batches, schema=schema))
+
+
 def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
     """Paged API responses: ``{"data": {"page": n, "pages": N, "total": T, "records": [...]}}``.
 
@@ -242,21 +269,24 @@ def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
     """
     record_path = contract.json_records_path
     con = duckdb.connect()
-    schema = pa.schema([("page_at", pa.int64()), ("doc", pa.string())])
-    pages = pa.Table.from_batches(  # a record batch per page: DuckDB parses them in parallel
-        [pa.record_batch([pa.array([n]), _page_text(path)], schema=schema) for n, path in enumerate(paths)],
-        schema=schema,
+    envelope_at = "$" + "".join(f".{_ident(key)}" for key in record_path[:-1])
+    heads_sql = ", ".join(
+        f"json_extract(doc, {_sql_text(at)})"
+        for at in ("$.code", "$.msg", *(f"{envelope_at}.{key}" for key in ("page", "pages", "total")))
     )
-    con.register("pages", pages)
-    try:
-        structures = [
-            json.loads(s)
-            for (s,) in con.sql("select json_structure(doc) from pages order by page_at").fetchall()
-        ]
-    except duckdb.InvalidInputException:
-        ((first,),) = con.sql("select min(page_at) from pages where not json_valid(doc)").fetchall()
-        _load_json(paths[first])  # Python's parser names the line
-        raise ExtractError(paths[first], "invalid JSON") from None
+    structures, heads = [], []
+    for group in _page_groups(paths):
+        _register_pages(con, group)
+        try:
+            for structure, *head in con.sql(
+                f"select json_structure(doc), {heads_sql} from pages order by page_at"
+            ).fetchall():
+                structures.append(json.loads(structure))
+                heads.append(head)
+        except duckdb.InvalidInputException:
+            ((first,),) = con.sql("select min(page_at) from pages where not json_valid(doc)").fetchall()
+            _load_json(paths[first])  # Python's parser names the line
+            raise ExtractError(paths[first], "invalid JSON") from None
 
     shapes = [_records_shape(s, record_path) for s in structures]
     kinds: dict[str, set[str]] = {}
@@ -269,14 +299,6 @@ def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
     for key in reversed(record_path[:-1]):
         envelope = {key: envelope}
     data = "d" + "".join(f".{_ident(key)}" for key in record_path[:-1])
-    con.execute(
-        "create temp table parsed as select page_at, "
-        f"from_json(doc, {_sql_text(json.dumps(envelope | {'code': 'JSON', 'msg': 'JSON'}))}) as d from pages"
-    )
-    heads = con.sql(
-        f"select d.code, d.msg, {data}.page, {data}.pages, {data}.total from parsed order by page_at"
-    ).fetchall()
-
     seen_pages, declared, totals = [], {}, {}
     for path, shape, head in zip(paths, shapes, heads, strict=True):
         code, msg, page, pages_declared, total = (None if v is None else json.loads(v) for v in head)
@@ -308,22 +330,26 @@ def read_json_pages(paths: list[Path], contract: Contract) -> pd.DataFrame:
     texts = [
         f"coalesce({_as_python_text(f'r.{_ident(key)}', kinds[key])}, '') as {_ident(key)}" for key in columns
     ]
-    frame = (
-        con.sql(
-            f"select {''.join(t + ', ' for t in texts)}_source_row, ({files}::varchar[])[page_at + 1] as _source_file"
-            f" from (select page_at, unnest(rs) as r, unnest(range(1, len(rs) + 1)) as _source_row"
-            f" from (select page_at, {data}.{_ident(record_path[-1])} as rs from parsed))"
-            " order by page_at, _source_row"
+    parts = []
+    for group in _page_groups(paths):
+        _register_pages(con, group)
+        parts.append(
+            con.sql(
+                f"select {''.join(t + ', ' for t in texts)}_source_row,"
+                f" ({files}::varchar[])[page_at + 1] as _source_file"
+                f" from (select page_at, unnest(rs) as r, unnest(range(1, len(rs) + 1)) as _source_row"
+                f" from (select page_at, {data}.{_ident(record_path[-1])} as rs"
+                f" from (select page_at, from_json(doc, {_sql_text(json.dumps(envelope))}) as d from pages)))"
+                " order by page_at, _source_row"
+            ).fetch_arrow_table()
         )
-        .fetch_arrow_table()
-        .to_pandas()
-    )
+    con.close()
+    frame = pa.concat_tables(parts).to_pandas()
     if totals and len(frame) != next(iter(totals.values())):
         raise ExtractError(
             paths[0].parent,
             f"the pages declare a total of {next(iter(totals.values()))} records but hold {len(frame)}",
         )
-    frame = frame.astype(dict.fromkeys(columns, object))
     sent = {key: found - {"NULL"} for key, found in kinds.items()}
     frame.attrs["source_types"] = {
         key: found.pop() if len(found) == 1 else "JSON" for key, found in sent.items() if found
@@ -342,7 +368,7 @@ def read_geojson(path: Path, contract: Contract) -> pd.DataFrame:
         props["_source_row"] = number
         props["_source_file"] = path.name
         rows.append(props)
-    return pd.DataFrame(rows, dtype=object)
+    return pd.DataFrame(rows, dtype="str")
 
 
 HEADER_SEPARATOR = "/"  # a column under a merged group header: ``办理要求/承诺时限(工作日)``
@@ -410,7 +436,7 @@ def read_xlsx(path: Path, contract: Contract) -> pd.DataFrame:
                 numbers.append(number)
     finally:
         book.close()
-    frame = pd.DataFrame(body, columns=[header[i] for i in wanted], dtype=object)
+    frame = pd.DataFrame(body, columns=[header[i] for i in wanted], dtype="str")
     frame["_source_row"] = numbers
     frame["_source_file"] = path.name
     return frame

@@ -72,9 +72,8 @@ def _records(contract: Contract, drop: Path) -> pd.DataFrame:
         # it happened) is written the day its extract carries it, not at the older time inside it.
         written = pd.Timestamp(date.fromisoformat(drop.name), tz=SHANGHAI)
         stamp = stamp.where(stamp >= written, written)
-    values = raw[[c.source for c in contract.columns]].replace(
-        "", None
-    )  # an empty field is a NULL in the table
+    # An empty field is a NULL in the table.
+    values = raw[[c.source for c in contract.columns]].astype(object).replace("", None)
     return values.assign(**{CHANGE_STAMP: stamp})[_columns(contract)]
 
 

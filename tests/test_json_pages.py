@@ -28,7 +28,7 @@ def python_reading(paths: list[Path], records_path: tuple[str, ...]) -> pd.DataF
     columns = list(dict.fromkeys(key for record in rows for key in record))
     frame = pd.DataFrame(
         {
-            c: pd.Series(["" if r.get(c) is None else str(r.get(c)) for r in rows], dtype=object)
+            c: pd.Series(["" if r.get(c) is None else str(r.get(c)) for r in rows], dtype="str")
             for c in columns
         }
     )
