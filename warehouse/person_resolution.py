@@ -21,10 +21,13 @@ warehouse.
 from __future__ import annotations
 
 import logging
+from array import array
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -199,16 +202,23 @@ def score_pairs(
     linker = Linker(db.register(features), settings, log_level=logging.ERROR)
     if name_frequencies is not None:
         linker.table_management.register_term_frequency_lookup(db.register(name_frequencies), "full_name")
-    scored = linker.inference.predict(threshold_match_probability=MATCH_THRESHOLD).as_pandas_dataframe()
-    return [
-        ScoredPair(row.record_id_l, row.record_id_r, round(float(row.match_probability), 6))
-        for row in scored.itertuples()
-    ]
+    scored = linker.inference.predict(threshold_match_probability=MATCH_THRESHOLD)
+    # the three columns used, not Splink's every comparison column of every pair
+    pairs = scored.as_duckdbpyrelation().select("record_id_l, record_id_r, match_probability").fetchall()
+    return [ScoredPair(left, right, round(float(probability), 6)) for left, right, probability in pairs]
 
 
 def _db() -> DuckDBAPI:
     # One thread: sums over pairs then add up in one order, so a rerun of a night gives the same model.
     return DuckDBAPI(duckdb.connect(config={"threads": 1}))
+
+
+def _positions(index: pd.Index, record_ids) -> np.ndarray:
+    """Each record id's row in ``index``; an id that is not there is an error, never row -1."""
+    found = index.get_indexer(pd.Index(record_ids, dtype="string"))
+    if (found < 0).any():
+        raise KeyError(f"records not among the features: {list(pd.Index(record_ids)[found < 0][:5])}")
+    return found
 
 
 def cluster(
@@ -222,46 +232,84 @@ def cluster(
 
     ``kept`` (record_id, person_anchor, match_probability) are records already resolved: each starts in its
     person (one node per anchor) with the probability that joined it, and the pairs join further.
+
+    Nodes are numbered and the union-find runs on compact integer arrays: a city's 9.7M records held as
+    dictionaries of strings took gigabytes.
     """
+    record_ids = pd.Index(features["record_id"], dtype="string")
     anchors = ("id:" + features["full_id"].astype("string")).fillna(
         "rec:" + features["record_id"].astype("string")
     )
-    node = dict(zip(features["record_id"], anchors, strict=True))
-    joined_at: dict[str, float] = {}
+    joined = np.full(len(features), np.nan)  # the probability that joined each record, NaN if none did
     if kept is not None:
-        node.update(zip(kept["record_id"], kept["person_anchor"], strict=True))
-        joined = kept[kept["match_probability"].notna()]
-        joined_at.update(zip(joined["record_id"], joined["match_probability"], strict=True))
-    parent = {n: n for n in node.values()}
-    id_of = {n: n[3:] if n.startswith("id:") else None for n in parent}
+        at = _positions(record_ids, kept["record_id"])
+        anchors = anchors.to_numpy(dtype=object)
+        anchors[at] = kept["person_anchor"].to_numpy(dtype=object)
+        joined[at] = kept["match_probability"].to_numpy(dtype=float, na_value=np.nan)
+    node_of_record, node_names = pd.factorize(pd.Series(anchors, dtype="string"))
+    nodes = np.arange(len(node_names), dtype=np.int64)
+    parent = array("q", nodes.tobytes())
+    # per root, the node of the ID number its person carries, -1 for none
+    carries_id = pd.Series(node_names, dtype="string").str.startswith("id:").to_numpy(dtype=bool)
+    id_node = array("q", np.where(carries_id, nodes, -1).tobytes())
 
-    def root(n: str) -> str:
+    def root(n: int) -> int:
         while parent[n] != n:
             parent[n] = parent[parent[n]]
             n = parent[n]
         return n
 
-    for pair in sorted(pairs, key=lambda p: (-p.probability, p.left, p.right)):
-        a, b = root(node[pair.left]), root(node[pair.right])
-        if a == b or (id_of[a] and id_of[b]):
+    order = pd.DataFrame(
+        {
+            "left": pd.Series([p.left for p in pairs], dtype="string"),
+            "right": pd.Series([p.right for p in pairs], dtype="string"),
+            "probability": pd.Series([p.probability for p in pairs], dtype=float),
+        }
+    ).sort_values(["probability", "left", "right"], ascending=[False, True, True])
+    left, right = _positions(record_ids, order["left"]), _positions(record_ids, order["right"])
+    for a, b, records, probability in zip(
+        node_of_record[left].tolist(),
+        node_of_record[right].tolist(),
+        zip(left.tolist(), right.tolist(), strict=True),
+        order["probability"].tolist(),
+        strict=True,
+    ):
+        a, b = root(a), root(b)
+        if a == b or (id_node[a] >= 0 and id_node[b] >= 0):
             continue  # already one person, or two different ID numbers: the model may not merge them
         parent[b] = a
-        id_of[a] = id_of[a] or id_of[b]
-        for record in (pair.left, pair.right):
-            joined_at.setdefault(record, pair.probability)
+        if id_node[a] < 0:
+            id_node[a] = id_node[b]
+        for record in records:
+            if np.isnan(joined[record]):
+                joined[record] = probability
 
-    by_namesake = {w for w in (namesakes or {}) if w not in joined_at}
-    for worker in sorted(by_namesake):
-        parent[root(node[worker])] = root(node[namesakes[worker]])
+    namesakes = namesakes or {}
+    workers = sorted(namesakes)
+    worker_at = _positions(record_ids, workers)
+    by_namesake = [w for w, at in zip(workers, worker_at, strict=True) if np.isnan(joined[at])]
+    if by_namesake:
+        residents = node_of_record[_positions(record_ids, [namesakes[w] for w in by_namesake])]
+        for worker, resident in zip(
+            node_of_record[_positions(record_ids, by_namesake)].tolist(), residents.tolist(), strict=True
+        ):
+            parent[root(worker)] = root(resident)
 
+    roots = np.frombuffer(parent, dtype=np.int64)
+    while not np.array_equal(deeper := roots[roots], roots):
+        roots = deeper
     out = features[["record_source", "record_key", "record_id", "full_id", "phone", "feature_digest"]].copy()
-    out["cluster"] = [root(node[r]) for r in out["record_id"]]
+    out["cluster"] = roots[node_of_record]
     # as strings: on a night with no ID numbers (or no phones) a column of NaN would be float
     phones = out.groupby("cluster")["phone"].transform("min").astype("string")
     first = out.groupby("cluster")["record_id"].transform("min").astype("string")
-    cluster_id = out["cluster"].map(lambda n: id_of[n]).astype("string")
+    id_nodes = np.frombuffer(id_node, dtype=np.int64)[out["cluster"].to_numpy()]
+    ids = pd.Series(node_names, dtype="string").str.slice(3).to_numpy(dtype=object)
+    cluster_id = pd.Series(
+        np.where(id_nodes >= 0, ids[np.maximum(id_nodes, 0)], None), index=out.index, dtype="string"
+    )
     out["person_anchor"] = ("id:" + cluster_id).fillna("tel:" + phones).fillna("rec:" + first)
-    out["match_probability"] = out["record_id"].map(joined_at)
+    out["match_probability"] = joined
     out["resolved_by"] = "single"
     out.loc[out["match_probability"].notna(), "resolved_by"] = "model"
     out.loc[out["record_id"].isin(by_namesake), "resolved_by"] = "namesake_in_community"
@@ -285,11 +333,12 @@ having count(*) = 1
 """
 
 
-def features_of(records: pd.DataFrame) -> pd.DataFrame:
-    """``FEATURES_SQL`` over ``records`` (rows of ``int_person_records``)."""
+def features_of(records: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    """``FEATURES_SQL`` over ``records`` (rows of ``int_person_records``), its text Arrow-backed: a city's
+    9.7M records as Python strings took several GiB more."""
     con = duckdb.connect()
     con.register("records", records)
-    return con.sql(FEATURES_SQL).df()
+    return con.sql(FEATURES_SQL).to_arrow_table().to_pandas()
 
 
 def namesakes_of(features: pd.DataFrame) -> dict[str, str]:

@@ -21,7 +21,7 @@ def model(dbt, session):
     trained = dbt.ref("int_person_match_model").df()
     match_model = json.loads(trained["model_json"].iloc[0]) if len(trained) else None
     if not dbt.is_incremental:
-        return resolve(features_of(records.df()), match_model)
+        return resolve(features_of(records.to_arrow_table()), match_model)
     previous = (
         f"select record_source || '|' || record_key as record_id, {', '.join(LINK_COLUMNS)} from {dbt.this}"
     )

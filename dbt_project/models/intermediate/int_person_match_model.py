@@ -16,7 +16,7 @@ def model(dbt, session):
     records = dbt.ref("int_person_records")
     if dbt.is_incremental and session.execute(f"select count(*) from {dbt.this}").fetchall()[0][0]:
         return none
-    features = features_of(records.df())
+    features = features_of(records.to_arrow_table())
     if not needs_model(features):
         return none
     return pd.DataFrame(
