@@ -173,13 +173,28 @@ def is_whole_batch(expectation: gxe.Expectation) -> bool:
     return isinstance(expectation, WHOLE_BATCH)
 
 
-def build_suite(contract: Contract, load_date: date, rechecked_only: bool = False) -> gx.ExpectationSuite:
-    """The entity's suite for a night; with ``rechecked_only`` its row rules check the ``RECHECK`` rows."""
+def whole_batch_columns(contract: Contract, load_date: date) -> list[str]:
+    """The columns the whole-batch rules read (the key, the step order), always the key first."""
+    columns = list(contract.primary_key)
+    for expectation in expectations_for(contract, load_date):
+        if is_whole_batch(expectation):
+            named = getattr(expectation, "column_list", None) or [getattr(expectation, "column", None)]
+            columns += [c for c in named if c and c not in columns]
+    return columns
+
+
+def build_suite(
+    contract: Contract, load_date: date, rechecked_only: bool = False, rules: str = "all"
+) -> gx.ExpectationSuite:
+    """The entity's suite for a night; with ``rechecked_only`` its row rules check the ``RECHECK`` rows.
+    ``rules`` picks ``all`` of them, only the ``whole_batch`` ones, or only the ``row`` ones."""
     suite = gx.ExpectationSuite(
         name=contract.key,
         meta={"contract_version": contract.version, "description": contract.description},
     )
     for expectation in expectations_for(contract, load_date):
+        if rules != "all" and is_whole_batch(expectation) != (rules == "whole_batch"):
+            continue
         if rechecked_only and not is_whole_batch(expectation):
             expectation.row_condition = RowColumn(RECHECK) == 1
         suite.add_expectation(expectation)

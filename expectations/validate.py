@@ -39,6 +39,7 @@ from expectations.suites import (
     build_suite,
     expectations_for,
     is_whole_batch,
+    whole_batch_columns,
 )
 from ingest import faults, manifest
 from ingest.carry import carried_verdicts
@@ -77,7 +78,9 @@ def gx_context(root: Path):
     return gx.get_context(mode="file", project_root_dir=str(root))
 
 
-def _checkpoint(contract: Contract, load_date: date, paths: Paths, rechecked_only: bool = False):
+def _checkpoint(
+    contract: Contract, load_date: date, paths: Paths, rechecked_only: bool = False, rules: str = "all"
+):
     context = gx_context(paths.gx_root)
     source = context.data_sources.add_or_update_pandas("landing")
     try:
@@ -88,7 +91,7 @@ def _checkpoint(contract: Contract, load_date: date, paths: Paths, rechecked_onl
         batch_definition = asset.get_batch_definition("batch")
     except KeyError:
         batch_definition = asset.add_batch_definition_whole_dataframe("batch")
-    suite = context.suites.add_or_update(build_suite(contract, load_date, rechecked_only))
+    suite = context.suites.add_or_update(build_suite(contract, load_date, rechecked_only, rules))
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=contract.key, data=batch_definition, suite=suite)
     )
@@ -172,12 +175,43 @@ def run_suite(
         rechecked = None if records is None else records.filter(pa.array(recheck.to_numpy()))
         checked[UNREADABLE] = unreadable(frame[recheck], rechecked, contract).reindex(frame.index)
         checked[RECHECK] = recheck.astype("int8")
+    outcomes = []
     with gx_project_lock(paths):
-        checkpoint = _checkpoint(contract, load_date, paths, rechecked_only=recheck is not None)
-        result = checkpoint.run(
-            batch_parameters={"dataframe": checked}, run_id=gx.RunIdentifier(run_name=run_name)
-        )
+        for rules, part in _suite_parts(contract, load_date, checked):
+            checkpoint = _checkpoint(contract, load_date, paths, recheck is not None, rules)
+            result = checkpoint.run(
+                batch_parameters={"dataframe": part}, run_id=gx.RunIdentifier(run_name=run_name)
+            )
+            outcomes += _outcomes(result)
         faults.reached("validate.mid_suite")
+    outcomes = _merged(outcomes)
+    if recheck is None:
+        return outcomes
+    whole_batch = {e.meta["rule"] for e in expectations_for(contract, load_date) if is_whole_batch(e)}
+    return _with_carried(outcomes, whole_batch, carried, recheck)
+
+
+# Rows one GX run checks: its pandas engine takes several times a frame's size. A larger batch gets one run
+# of the whole-batch rules over the columns they read, then the row rules a slice at a time.
+VALIDATE_ROWS = 2_000_000
+
+
+def _suite_parts(
+    contract: Contract, load_date: date, checked: pd.DataFrame
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Which rules (``build_suite``'s ``rules``) run on which frame: all on ``checked``, or for a large
+    batch the whole-batch ones on its columns they read and the row ones on each slice (index kept, so an
+    unexpected row is named by its place in the batch)."""
+    if len(checked) <= VALIDATE_ROWS:
+        yield "all", checked
+        return
+    yield "whole_batch", checked[whole_batch_columns(contract, load_date)]
+    for start in range(0, len(checked), VALIDATE_ROWS):
+        yield "row", checked.iloc[start : start + VALIDATE_ROWS]
+
+
+def _outcomes(result) -> list[RuleOutcome]:
+    """Each expectation's outcome in a checkpoint result; one that raised an error counts as failed."""
     outcomes = []
     for validation in result.run_results.values():
         for r in validation.results:
@@ -194,10 +228,30 @@ def run_suite(
                     error=error,
                 )
             )
-    if recheck is None:
-        return outcomes
-    whole_batch = {e.meta["rule"] for e in expectations_for(contract, load_date) if is_whole_batch(e)}
-    return _with_carried(outcomes, whole_batch, carried, recheck)
+    return outcomes
+
+
+def _merged(outcomes: list[RuleOutcome]) -> list[RuleOutcome]:
+    """One outcome per rule from its outcomes on the slices of a batch, in the order the rules first come."""
+    by_rule: dict[str, list[RuleOutcome]] = {}
+    for o in outcomes:
+        by_rule.setdefault(o.rule, []).append(o)
+    merged = []
+    for rule, found in by_rule.items():
+        if len(found) == 1:
+            merged.append(found[0])
+            continue
+        error = next((o.error for o in found if o.error), "")
+        merged.append(
+            RuleOutcome(
+                rule=rule,
+                severity=CRITICAL if error else found[0].severity,
+                success=all(o.success for o in found),
+                unexpected_rows=tuple(sorted({row for o in found for row in o.unexpected_rows})),
+                error=error,
+            )
+        )
+    return merged
 
 
 def _samples(contract: Contract, frame: pd.DataFrame, rows: tuple[int, ...], landed: Path) -> str:

@@ -56,7 +56,14 @@ def test_masked_ids_pass_for_residents(home):
     assert accepted["id_number"].str.contains(r"\*").sum() > 0
 
 
-def test_duplicated_keys_reject_the_batch_naming_entity_rule_and_rows(home, own_drops):
+@pytest.mark.parametrize("validate_rows", [None, 5], ids=["one run", "in slices"])
+def test_duplicated_keys_reject_the_batch_naming_entity_rule_and_rows(
+    home, own_drops, monkeypatch, validate_rows
+):
+    import expectations.validate
+
+    if validate_rows:  # the two copies of the key then fall in different slices of the row rules
+        monkeypatch.setattr(expectations.validate, "VALIDATE_ROWS", validate_rows)
     path = own_drops / "city" / DAY1.isoformat() / "grid_workers.csv"
     lines = path.read_bytes().decode("utf-8-sig").splitlines()
     # the first worker twice, the copy changed later: an exact copy would be dropped at landing instead
@@ -114,7 +121,8 @@ def _load_two_nights(home_dir, monkeypatch) -> dict[str, pd.DataFrame]:
 
 def test_a_night_landed_and_validated_in_slices_equals_one_done_whole(tmp_path, tiny_drops, monkeypatch):
     """A city's large extracts are typed, checked and routed a slice of rows (and a group of JSON pages) at a
-    time; the slices' edges must not show in a single row or verdict."""
+    time, and GX checks a large batch's row rules a slice at a time; the slices' edges must not show in a
+    single row or verdict."""
     import expectations.validate
     import ingest.parse
     import ingest.readers
@@ -124,6 +132,7 @@ def test_a_night_landed_and_validated_in_slices_equals_one_done_whole(tmp_path, 
     monkeypatch.setattr(ingest.parse, "PARSE_ROWS", 7)
     monkeypatch.setattr(expectations.validate, "PARSE_ROWS", 7)
     monkeypatch.setattr(ingest.readers, "PAGE_GROUP_BYTES", 1)  # a page at a time
+    monkeypatch.setattr(expectations.validate, "VALIDATE_ROWS", 40)  # GX runs on slices of larger batches
     sliced = _load_two_nights(tmp_path / "sliced", monkeypatch)
     assert whole.keys() == sliced.keys()
     assert sum(len(f) for k, f in whole.items() if k.startswith("quarantine")) > 0
