@@ -21,7 +21,10 @@ warehouse.
 from __future__ import annotations
 
 import logging
+import tempfile
 from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -171,14 +174,15 @@ def train_model(features: pd.DataFrame) -> dict:
     """Train the model on ``features``; returns its settings and parameters (Splink's model JSON)."""
     # in one order: the seeded sampling of u draws rows by position, and dbt hands the records over unordered
     features = features.sort_values("record_id", ignore_index=True)
-    linker = Linker(_db().register(features), _settings(len(features)), log_level=logging.ERROR)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("phone"), block_on("full_name", "birth_date")], recall=0.9
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SAMPLING_SEED)
-    for rule in (block_on("birth_date", "id_suffix"), block_on("phone")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
-    model = linker.misc.save_model_to_json()
+    with _db() as db:
+        linker = Linker(db.register(features), _settings(len(features)), log_level=logging.ERROR)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("phone"), block_on("full_name", "birth_date")], recall=0.9
+        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SAMPLING_SEED)
+        for rule in (block_on("birth_date", "id_suffix"), block_on("phone")):
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        model = linker.misc.save_model_to_json()
     del model["linker_uid"]  # a random name of this linker's tables, not part of the model
     return model
 
@@ -193,24 +197,37 @@ def score_pairs(
     marked ``touched`` are scored: ``features`` is then the part of the records that the touched ones can
     meet through the blocking rules.
     """
-    db = _db()
     settings = dict(model)
     if name_frequencies is not None:
         settings["blocking_rules_to_generate_predictions"] = [
             f"{rule} and (l.touched or r.touched)" for rule in BLOCKING_RULES
         ]
-    linker = Linker(db.register(features), settings, log_level=logging.ERROR)
-    if name_frequencies is not None:
-        linker.table_management.register_term_frequency_lookup(db.register(name_frequencies), "full_name")
-    scored = linker.inference.predict(threshold_match_probability=MATCH_THRESHOLD)
-    # the three columns used, not Splink's every comparison column of every pair
-    pairs = scored.as_duckdbpyrelation().select("record_id_l, record_id_r, match_probability").fetchall()
+    with _db() as db:
+        linker = Linker(db.register(features), settings, log_level=logging.ERROR)
+        if name_frequencies is not None:
+            linker.table_management.register_term_frequency_lookup(db.register(name_frequencies), "full_name")
+        scored = linker.inference.predict(threshold_match_probability=MATCH_THRESHOLD)
+        # the three columns used, not Splink's every comparison column of every pair
+        pairs = scored.as_duckdbpyrelation().select("record_id_l, record_id_r, match_probability").fetchall()
     return [ScoredPair(left, right, round(float(probability), 6)) for left, right, probability in pairs]
 
 
-def _db() -> DuckDBAPI:
-    # One thread: sums over pairs then add up in one order, so a rerun of a night gives the same model.
-    return DuckDBAPI(duckdb.connect(config={"threads": 1}))
+# What Splink's DuckDB may hold before it spills to disk. Left to itself DuckDB takes up to 80 % of the
+# machine, and a city's pairs took it there inside the dbt build beside the warehouse's own DuckDB.
+SPLINK_MEMORY_LIMIT = "3GB"
+
+
+@contextmanager
+def _db() -> Iterator[DuckDBAPI]:
+    """Splink's DuckDB for one job, closed after it (with its tables) rather than left to the collector.
+    One thread: sums over pairs then add up in one order, so a rerun of a night gives the same model."""
+    with (
+        tempfile.TemporaryDirectory(prefix="gridfusion-resolution-") as spill,
+        duckdb.connect(
+            config={"threads": 1, "memory_limit": SPLINK_MEMORY_LIMIT, "temp_directory": spill}
+        ) as con,
+    ):
+        yield DuckDBAPI(con)
 
 
 def _positions(index: pd.Index, record_ids) -> np.ndarray:
