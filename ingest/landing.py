@@ -138,7 +138,7 @@ def _typed_rows(
 
 
 def _with_batch_columns(
-    part: pa.Table, contract: Contract, batch_id: str, load_date: date, loaded_at
+    part: pa.Table, contract: Contract, batch_id: str, load_date: date, loaded_at: datetime
 ) -> pa.Table:
     """A slice of typed rows with the batch's own columns, in the contract's column order."""
     n = part.num_rows
