@@ -74,6 +74,10 @@ def drift(raw: pd.DataFrame, contract: Contract, where: str) -> tuple[tuple[str,
     return extra, tuple(c.source for c in missing)
 
 
+# Rows typed at a time: a city extract's values as Python strings, all at once, would not fit in memory.
+PARSE_ROWS = 500_000
+
+
 def typed_slices(
     raw: pd.DataFrame, contract: Contract, records: pa.Array | None = None
 ) -> Iterator[pa.Table]:
@@ -90,10 +94,6 @@ def typed_slices(
             raw_records(part, present) if records is None else records.slice(start, PARSE_ROWS),
             schema,
         )
-
-
-# Rows typed at a time: a city extract's values as Python strings, all at once, would not fit in memory.
-PARSE_ROWS = 500_000
 
 
 def _typed(raw: pd.DataFrame, contract: Contract, present: list[str], records: pa.Array, schema: pa.Schema):

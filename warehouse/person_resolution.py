@@ -304,13 +304,13 @@ def cluster(
     namesakes = namesakes or {}
     workers = sorted(namesakes)
     worker_at = _positions(record_ids, workers)
-    by_namesake = [w for w, at in zip(workers, worker_at, strict=True) if np.isnan(joined[at])]
-    if by_namesake:
-        residents = node_of_record[_positions(record_ids, [namesakes[w] for w in by_namesake])]
-        for worker, resident in zip(
-            node_of_record[_positions(record_ids, by_namesake)].tolist(), residents.tolist(), strict=True
-        ):
-            parent[root(worker)] = root(resident)
+    alone = np.isnan(joined[worker_at])  # workers no pair joined
+    by_namesake = [w for w, is_alone in zip(workers, alone, strict=True) if is_alone]
+    residents_at = _positions(record_ids, [namesakes[w] for w in by_namesake])
+    for worker, resident in zip(
+        node_of_record[worker_at[alone]].tolist(), node_of_record[residents_at].tolist(), strict=True
+    ):
+        parent[root(worker)] = root(resident)
 
     roots = np.frombuffer(parent, dtype=np.int64)
     while not np.array_equal(deeper := roots[roots], roots):
