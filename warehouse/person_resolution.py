@@ -170,12 +170,26 @@ def _settings(records: int) -> SettingsCreator:
     )
 
 
-def train_model(features: pd.DataFrame) -> dict:
+# The features as Splink's jobs take them: a frame, an Arrow table, or a stream of Arrow batches from the
+# warehouse (then no copy of a city's records is held in Python).
+Features = pd.DataFrame | pa.Table | pa.RecordBatchReader
+
+
+def _load(db: DuckDBAPI, features: Features) -> int:
+    """``features`` as the table ``features`` of Splink's DuckDB, in record order (the seeded sampling of u
+    draws rows by position, and dbt hands the records over unordered); returns how many there are."""
+    con = db.duckdb_con
+    con.register("features_given", features)
+    con.execute("create table features as select * from features_given order by record_id")
+    con.unregister("features_given")
+    return con.sql("select count(*) from features").fetchall()[0][0]
+
+
+def train_model(features: Features) -> dict:
     """Train the model on ``features``; returns its settings and parameters (Splink's model JSON)."""
-    # in one order: the seeded sampling of u draws rows by position, and dbt hands the records over unordered
-    features = features.sort_values("record_id", ignore_index=True)
     with _db() as db:
-        linker = Linker(db.register(features), _settings(len(features)), log_level=logging.ERROR)
+        records = _load(db, features)
+        linker = Linker(db.register("features"), _settings(records), log_level=logging.ERROR)
         linker.training.estimate_probability_two_random_records_match(
             [block_on("phone"), block_on("full_name", "birth_date")], recall=0.9
         )
@@ -188,7 +202,7 @@ def train_model(features: pd.DataFrame) -> dict:
 
 
 def score_pairs(
-    features: pd.DataFrame, model: dict, name_frequencies: pd.DataFrame | None = None
+    features: Features, model: dict, name_frequencies: pd.DataFrame | None = None
 ) -> list[ScoredPair]:
     """The pairs ``model`` scores at or above the threshold among ``features``.
 
@@ -203,7 +217,8 @@ def score_pairs(
             f"{rule} and (l.touched or r.touched)" for rule in BLOCKING_RULES
         ]
     with _db() as db:
-        linker = Linker(db.register(features), settings, log_level=logging.ERROR)
+        _load(db, features)
+        linker = Linker(db.register("features"), settings, log_level=logging.ERROR)
         if name_frequencies is not None:
             linker.table_management.register_term_frequency_lookup(db.register(name_frequencies), "full_name")
         scored = linker.inference.predict(threshold_match_probability=MATCH_THRESHOLD)
@@ -212,30 +227,94 @@ def score_pairs(
     return [ScoredPair(left, right, round(float(probability), 6)) for left, right, probability in pairs]
 
 
-# What Splink's DuckDB may hold before it spills to disk. Left to itself DuckDB takes up to 80 % of the
-# machine, and a city's pairs took it there inside the dbt build beside the warehouse's own DuckDB.
+# What a DuckDB of person resolution (Splink's, the clustering's) may hold before it spills to disk. Left to
+# itself DuckDB takes up to 80 % of the machine, and a city's pairs took it there inside the dbt build beside
+# the warehouse's own DuckDB.
 SPLINK_MEMORY_LIMIT = "3GB"
 
 
 @contextmanager
-def _db() -> Iterator[DuckDBAPI]:
-    """Splink's DuckDB for one job, closed after it (with its tables) rather than left to the collector.
-    One thread: sums over pairs then add up in one order, so a rerun of a night gives the same model."""
+def _duckdb(threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB for one job, capped and spilling to a scratch folder, closed after it."""
+    config = {"memory_limit": SPLINK_MEMORY_LIMIT} | ({"threads": threads} if threads else {})
     with (
         tempfile.TemporaryDirectory(prefix="gridfusion-resolution-") as spill,
-        duckdb.connect(
-            config={"threads": 1, "memory_limit": SPLINK_MEMORY_LIMIT, "temp_directory": spill}
-        ) as con,
+        duckdb.connect(config=config | {"temp_directory": spill}) as con,
     ):
+        con.execute("set enable_progress_bar = false")  # not into the build's log
+        yield con
+
+
+@contextmanager
+def _db() -> Iterator[DuckDBAPI]:
+    """Splink's DuckDB for one job. One thread: sums over pairs then add up in one order, so a rerun of a
+    night gives the same model."""
+    with _duckdb(threads=1) as con:
         yield DuckDBAPI(con)
 
 
-def _positions(index: pd.Index, record_ids) -> np.ndarray:
-    """Each record id's row in ``index``; an id that is not there is an error, never row -1."""
-    found = index.get_indexer(pd.Index(record_ids, dtype="string"))
-    if (found < 0).any():
-        raise KeyError(f"records not among the features: {list(pd.Index(record_ids)[found < 0][:5])}")
-    return found
+# Clustering's own tables beside ``features`` (with ``pos``, each row's number) in the DuckDB it runs in: the
+# records' starting persons (kept, else the ID number, else the record itself), numbered.
+CLUSTER_NODES_SQL = """
+create or replace temp table cluster_starts as
+select f.pos, coalesce(k.person_anchor, 'id:' || f.full_id, 'rec:' || f.record_id) as anchor,
+    k.match_probability as kept_probability
+from features as f left join cluster_kept as k using (record_id);
+create or replace temp table cluster_nodes as
+select anchor, row_number() over (order by anchor) - 1 as node
+from (select distinct anchor from cluster_starts);
+"""
+# Record ids that the pairs, kept records or namesakes name but the features lack.
+CLUSTER_UNKNOWN_SQL = """
+select record_id from (
+    select "left" as record_id from cluster_pairs union all select "right" from cluster_pairs
+    union all select record_id from cluster_kept union all select worker from cluster_namesakes
+    union all select resident from cluster_namesakes
+) anti join features using (record_id)
+order by record_id
+limit 5
+"""
+# The pairs as rows of the features, strongest first, in one order.
+CLUSTER_PAIRS_SQL = """
+select l.pos as left_at, r.pos as right_at, p.probability
+from cluster_pairs as p
+join features as l on l.record_id = p."left"
+join features as r on r.record_id = p."right"
+order by p.probability desc, p."left", p."right"
+"""
+CLUSTER_NAMESAKES_SQL = """
+select w.pos as worker_at, r.pos as resident_at
+from cluster_namesakes as n
+join features as w on w.record_id = n.worker
+join features as r on r.record_id = n.resident
+order by n.worker
+"""
+# Each record's person named by the ID number it carries, else its smallest phone, else its smallest record id.
+CLUSTER_LINKS_SQL = """
+select f.record_source, f.record_key,
+    coalesce(id_node.anchor, 'tel:' || min(f.phone) over person, 'rec:' || min(f.record_id) over person)
+        as person_anchor,
+    case
+        when f.full_id is not null then 'id_number'
+        when c.by_namesake then 'namesake_in_community'
+        when c.joined is not null then 'model'
+        else 'single'
+    end as resolved_by,
+    c.joined as match_probability,
+    f.feature_digest
+from features as f
+join cluster_persons as c using (pos)
+left join cluster_nodes as id_node on id_node.node = c.id_node
+window person as (partition by c.person)
+order by f.pos
+"""
+CLUSTER_REGISTERED = ("cluster_kept", "cluster_pairs", "cluster_namesakes", "cluster_persons")
+
+
+def _arrays(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, np.ndarray]:
+    """A query's columns as numpy arrays (a NULL number as NaN)."""
+    table = con.sql(sql).to_arrow_table()
+    return {name: table[name].to_numpy() for name in table.column_names}
 
 
 def cluster(
@@ -244,30 +323,97 @@ def cluster(
     namesakes: dict[str, str] | None = None,
     kept: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Join records by ID number, then by the scored pairs strongest first, never across two ID numbers;
-    then each grid worker still alone to its one namesake resident in ``namesakes`` (worker → resident).
+    """``cluster_features`` on a frame of features, in a DuckDB of its own."""
+    text = ["record_source", "record_key", "record_id", "full_id", "phone", "feature_digest"]
+    rows = pa.Table.from_pandas(features[text].astype("string"), preserve_index=False)
+    with _duckdb() as con:
+        con.register("features", rows.append_column("pos", pa.array(np.arange(len(features)))))
+        return cluster_features(con, pairs, namesakes, kept).to_pandas()
+
+
+def cluster_features(
+    con: duckdb.DuckDBPyConnection,
+    pairs: list[ScoredPair],
+    namesakes: dict[str, str] | None = None,
+    kept: pd.DataFrame | None = None,
+) -> pa.Table:
+    """Join the records of ``features`` in ``con`` by ID number, then by the scored pairs strongest first,
+    never across two ID numbers; then each grid worker still alone to its one namesake resident in
+    ``namesakes`` (worker → resident). One row of int_person_links per record, in ``pos`` order.
 
     ``kept`` (record_id, person_anchor, match_probability) are records already resolved: each starts in its
     person (one node per anchor) with the probability that joined it, and the pairs join further.
 
-    Nodes are numbered and the union-find runs on compact integer arrays: a city's 9.7M records held as
-    dictionaries of strings took gigabytes.
+    The text stays in DuckDB, which numbers the records and their starting persons and names the persons at
+    the end; the union-find runs on integer arrays. A city's records as Python strings took gigabytes.
     """
-    record_ids = pd.Index(features["record_id"], dtype="string")
-    anchors = ("id:" + features["full_id"].astype("string")).fillna(
-        "rec:" + features["record_id"].astype("string")
+    namesakes = namesakes or {}
+    if kept is None:
+        kept = pd.DataFrame({"record_id": [], "person_anchor": [], "match_probability": []})
+    con.register(
+        "cluster_kept",
+        kept[["record_id", "person_anchor", "match_probability"]].astype(
+            {"record_id": "string", "person_anchor": "string", "match_probability": float}
+        ),
     )
-    joined = np.full(len(features), np.nan)  # the probability that joined each record, NaN if none did
-    if kept is not None:
-        at = _positions(record_ids, kept["record_id"])
-        anchors = anchors.to_numpy(dtype=object)
-        anchors[at] = kept["person_anchor"].to_numpy(dtype=object)
-        joined[at] = kept["match_probability"].to_numpy(dtype=float, na_value=np.nan)
-    node_of_record, node_names = pd.factorize(pd.Series(anchors, dtype="string"))
-    nodes = np.arange(len(node_names), dtype=np.int64)
+    con.register(
+        "cluster_pairs",
+        pa.table(
+            {
+                "left": pa.array([p.left for p in pairs], pa.string()),
+                "right": pa.array([p.right for p in pairs], pa.string()),
+                "probability": pa.array([p.probability for p in pairs], pa.float64()),
+            }
+        ),
+    )
+    con.register(
+        "cluster_namesakes",
+        pa.table(
+            {
+                "worker": pa.array(list(namesakes), pa.string()),
+                "resident": pa.array(list(namesakes.values()), pa.string()),
+            }
+        ),
+    )
+    try:
+        unknown = [record_id for (record_id,) in con.sql(CLUSTER_UNKNOWN_SQL).fetchall()]
+        if unknown:
+            raise KeyError(f"records not among the features: {unknown}")
+        con.execute(CLUSTER_NODES_SQL)
+        starts = _arrays(
+            con,
+            "select node, kept_probability from cluster_starts join cluster_nodes using (anchor) order by pos",
+        )
+        carries_id = _arrays(con, "select anchor like 'id:%' as carries_id from cluster_nodes order by node")
+        persons = _union(
+            starts["node"],
+            starts["kept_probability"].astype(float),
+            carries_id["carries_id"],
+            _arrays(con, CLUSTER_PAIRS_SQL),
+            _arrays(con, CLUSTER_NAMESAKES_SQL),
+        )
+        con.register("cluster_persons", persons)
+        return con.sql(CLUSTER_LINKS_SQL).to_arrow_table()
+    finally:
+        for name in CLUSTER_REGISTERED:
+            con.unregister(name)
+        con.execute("drop table if exists temp.cluster_starts")
+        con.execute("drop table if exists temp.cluster_nodes")
+
+
+def _union(
+    node_of_record: np.ndarray,
+    joined: np.ndarray,
+    carries_id: np.ndarray,
+    pairs: dict[str, np.ndarray],
+    namesakes: dict[str, np.ndarray],
+) -> pa.Table:
+    """The union-find of ``cluster_features`` on numbers: each record's (``pos``) person (its root node), the
+    node of the ID number that person carries (-1 for none), the probability that joined it (``joined``,
+    NaN for none, filled in here) and whether it joined by namesake."""
+    nodes = np.arange(len(carries_id), dtype=np.int64)
     parent = array("q", nodes.tobytes())
     # per root, the node of the ID number its person carries, -1 for none
-    carries_id = pd.Series(node_names, dtype="string").str.startswith("id:").to_numpy(dtype=bool)
     id_node = array("q", np.where(carries_id, nodes, -1).tobytes())
 
     def root(n: int) -> int:
@@ -276,19 +422,12 @@ def cluster(
             n = parent[n]
         return n
 
-    order = pd.DataFrame(
-        {
-            "left": pd.Series([p.left for p in pairs], dtype="string"),
-            "right": pd.Series([p.right for p in pairs], dtype="string"),
-            "probability": pd.Series([p.probability for p in pairs], dtype=float),
-        }
-    ).sort_values(["probability", "left", "right"], ascending=[False, True, True])
-    left, right = _positions(record_ids, order["left"]), _positions(record_ids, order["right"])
-    for a, b, records, probability in zip(
-        node_of_record[left].tolist(),
-        node_of_record[right].tolist(),
-        zip(left.tolist(), right.tolist(), strict=True),
-        order["probability"].tolist(),
+    for a, b, left, right, probability in zip(
+        node_of_record[pairs["left_at"]].tolist(),
+        node_of_record[pairs["right_at"]].tolist(),
+        pairs["left_at"].tolist(),
+        pairs["right_at"].tolist(),
+        pairs["probability"].tolist(),
         strict=True,
     ):
         a, b = root(a), root(b)
@@ -297,41 +436,33 @@ def cluster(
         parent[b] = a
         if id_node[a] < 0:
             id_node[a] = id_node[b]
-        for record in records:
+        for record in (left, right):
             if np.isnan(joined[record]):
                 joined[record] = probability
 
-    namesakes = namesakes or {}
-    workers = sorted(namesakes)
-    worker_at = _positions(record_ids, workers)
-    alone = np.isnan(joined[worker_at])  # workers no pair joined
-    by_namesake = [w for w, is_alone in zip(workers, alone, strict=True) if is_alone]
-    residents_at = _positions(record_ids, [namesakes[w] for w in by_namesake])
+    alone = np.isnan(joined[namesakes["worker_at"]])  # workers no pair joined
+    by_namesake = np.zeros(len(node_of_record), dtype=bool)
+    by_namesake[namesakes["worker_at"][alone]] = True
     for worker, resident in zip(
-        node_of_record[worker_at[alone]].tolist(), node_of_record[residents_at].tolist(), strict=True
+        node_of_record[namesakes["worker_at"][alone]].tolist(),
+        node_of_record[namesakes["resident_at"][alone]].tolist(),
+        strict=True,
     ):
         parent[root(worker)] = root(resident)
 
     roots = np.frombuffer(parent, dtype=np.int64)
     while not np.array_equal(deeper := roots[roots], roots):
         roots = deeper
-    out = features[["record_source", "record_key", "record_id", "full_id", "phone", "feature_digest"]].copy()
-    out["cluster"] = roots[node_of_record]
-    # as strings: on a night with no ID numbers (or no phones) a column of NaN would be float
-    phones = out.groupby("cluster")["phone"].transform("min").astype("string")
-    first = out.groupby("cluster")["record_id"].transform("min").astype("string")
-    id_nodes = np.frombuffer(id_node, dtype=np.int64)[out["cluster"].to_numpy()]
-    ids = pd.Series(node_names, dtype="string").str.slice(3).to_numpy(dtype=object)
-    cluster_id = pd.Series(
-        np.where(id_nodes >= 0, ids[np.maximum(id_nodes, 0)], None), index=out.index, dtype="string"
+    person = roots[node_of_record]
+    return pa.table(
+        {
+            "pos": np.arange(len(node_of_record)),
+            "person": person,
+            "id_node": np.frombuffer(id_node, dtype=np.int64)[person],
+            "joined": pa.array(joined, from_pandas=True),
+            "by_namesake": by_namesake,
+        }
     )
-    out["person_anchor"] = ("id:" + cluster_id).fillna("tel:" + phones).fillna("rec:" + first)
-    out["match_probability"] = joined
-    out["resolved_by"] = "single"
-    out.loc[out["match_probability"].notna(), "resolved_by"] = "model"
-    out.loc[out["record_id"].isin(by_namesake), "resolved_by"] = "namesake_in_community"
-    out.loc[out["full_id"].notna(), "resolved_by"] = "id_number"
-    return out[LINK_COLUMNS]
 
 
 # A grid worker lives in the community of their grid. One the model cannot link (their phone is a work
@@ -350,27 +481,57 @@ having count(*) = 1
 """
 
 
-def features_of(records: pd.DataFrame | pa.Table) -> pd.DataFrame:
-    """``FEATURES_SQL`` over ``records`` (rows of ``int_person_records``), its text Arrow-backed: a city's
-    9.7M records as Python strings took several GiB more."""
-    con = duckdb.connect()
-    con.register("records", records)
-    return con.sql(FEATURES_SQL).to_arrow_table().to_pandas()
+@contextmanager
+def features_in(con: duckdb.DuckDBPyConnection, records: str) -> Iterator[None]:
+    """The temp table ``features`` in ``con`` (``FEATURES_SQL`` over the query ``records``, each row numbered
+    ``pos``) while the block runs. In the warehouse's DuckDB they are capped and spill like any model; held
+    in Python, a city's 16M records took several GiB more."""
+    con.execute(f"create or replace temp view records as {records}")
+    try:
+        con.execute(
+            f"create or replace temp table features as select *, row_number() over () - 1 as pos "
+            f"from ({FEATURES_SQL})"
+        )
+        yield
+    finally:
+        con.execute("drop table if exists temp.features")
+        con.execute("drop view if exists temp.records")
 
 
-def namesakes_of(features: pd.DataFrame) -> dict[str, str]:
-    con = duckdb.connect()
-    con.register("features", features)
-    return dict(con.sql(NAMESAKES_SQL).fetchall())
+@contextmanager
+def _streamed(con: duckdb.DuckDBPyConnection) -> Iterator[pa.RecordBatchReader]:
+    """The ``features`` of ``con`` as a stream of Arrow batches, closed after the block: a stream left open
+    keeps ``con`` busy."""
+    reader = con.sql("select * exclude (pos) from features").fetch_arrow_reader()
+    try:
+        yield reader
+    finally:
+        reader.close()
 
 
-def needs_model(features: pd.DataFrame) -> bool:
-    """Whether any pair is left for the model: at least two records and one of them without a full ID."""
-    return len(features) > 1 and bool(features["full_id"].isna().any())
+def needs_model(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any pair is left for the model in ``features``: two records, one of them without a full ID."""
+    records, unsettled = con.sql("select count(*), count(*) - count(full_id) from features").fetchall()[0]
+    return records > 1 and unsettled > 0
 
 
-def resolve(features: pd.DataFrame, model: dict | None) -> pd.DataFrame:
-    """One row per record of ``features`` with its person anchor and how it was resolved; ``model`` (from
-    ``train_model`` on these features) scores the pairs, when ``needs_model``."""
-    pairs = score_pairs(features, model) if model and needs_model(features) else []
-    return cluster(features, pairs, namesakes_of(features))
+def train(con: duckdb.DuckDBPyConnection, records: str) -> tuple[int, dict] | None:
+    """How many of ``records`` (a query on ``con``) the model is trained on, and the model; None if no pair
+    is left for a model."""
+    with features_in(con, records):
+        if not needs_model(con):
+            return None
+        records_trained_on = con.sql("select count(*) from features").fetchall()[0][0]
+        with _streamed(con) as features:
+            return records_trained_on, train_model(features)
+
+
+def resolve(con: duckdb.DuckDBPyConnection, records: str, model: dict | None) -> pa.Table:
+    """One row per record of ``records`` (a query on ``con``, the warehouse) with its person anchor and how
+    it was resolved; ``model`` (from ``train`` on these records) scores the pairs, when ``needs_model``."""
+    with features_in(con, records):
+        pairs = []
+        if model and needs_model(con):
+            with _streamed(con) as features:
+                pairs = score_pairs(features, model)
+        return cluster_features(con, pairs, dict(con.sql(NAMESAKES_SQL).fetchall()))

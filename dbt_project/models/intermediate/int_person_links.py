@@ -8,7 +8,7 @@ model's post-hook.
 import json
 
 from warehouse.person_delta import resolve_changes
-from warehouse.person_resolution import LINK_COLUMNS, features_of, resolve
+from warehouse.person_resolution import LINK_COLUMNS, resolve
 
 
 def model(dbt, session):
@@ -21,7 +21,7 @@ def model(dbt, session):
     trained = dbt.ref("int_person_match_model").df()
     match_model = json.loads(trained["model_json"].iloc[0]) if len(trained) else None
     if not dbt.is_incremental:
-        return resolve(features_of(records.to_arrow_table()), match_model)
+        return resolve(session, records.sql_query(), match_model)
     previous = (
         f"select record_source || '|' || record_key as record_id, {', '.join(LINK_COLUMNS)} from {dbt.this}"
     )

@@ -5,7 +5,7 @@ import json
 
 import pandas as pd
 
-from warehouse.person_resolution import features_of, needs_model, train_model
+from warehouse.person_resolution import train
 
 
 def model(dbt, session):
@@ -16,9 +16,8 @@ def model(dbt, session):
     records = dbt.ref("int_person_records")
     if dbt.is_incremental and session.execute(f"select count(*) from {dbt.this}").fetchall()[0][0]:
         return none
-    features = features_of(records.to_arrow_table())
-    if not needs_model(features):
+    trained = train(session, records.sql_query())
+    if trained is None:
         return none
-    return pd.DataFrame(
-        {"trained_on_records": [len(features)], "model_json": [json.dumps(train_model(features))]}
-    )
+    records_trained_on, match_model = trained
+    return pd.DataFrame({"trained_on_records": [records_trained_on], "model_json": [json.dumps(match_model)]})
