@@ -187,7 +187,7 @@ def _load(db: DuckDBAPI, features: Features) -> int:
 
 def train_model(features: Features) -> dict:
     """Train the model on ``features``; returns its settings and parameters (Splink's model JSON)."""
-    with _db() as db:
+    with _db(threads=1) as db:
         records = _load(db, features)
         linker = Linker(db.register("features"), _settings(records), log_level=logging.ERROR)
         linker.training.estimate_probability_two_random_records_match(
@@ -246,10 +246,10 @@ def _duckdb(threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
-def _db() -> Iterator[DuckDBAPI]:
-    """Splink's DuckDB for one job. One thread: sums over pairs then add up in one order, so a rerun of a
-    night gives the same model."""
-    with _duckdb(threads=1) as con:
+def _db(threads: int | None = None) -> Iterator[DuckDBAPI]:
+    """Splink's DuckDB for one job. Training takes one thread: sums over pairs then add up in one order, so
+    a rerun of a night gives the same model. Scoring takes every core: each pair is scored on its own."""
+    with _duckdb(threads) as con:
         yield DuckDBAPI(con)
 
 
