@@ -22,6 +22,7 @@ from bench.nights import EntityTiming, NightTiming, run_night
 from bench.reference import ReferenceRead, read_night
 from ingest.config import REPO_ROOT, Paths
 from simulator.generate import generate
+from warehouse.publish import KEEP_RELEASES_ENV
 
 RESULTS = REPO_ROOT / "bench" / "results"
 MIB = 1024 * 1024
@@ -34,6 +35,16 @@ def _generate(preset: str, fraction: float, days: int, start: date, out: Path) -
     if scale and "fraction" not in inspect.signature(generate).parameters:
         raise typer.BadParameter("this simulator does not take --fraction yet; use --fraction 1")
     generate(preset, out, days=days, start=start, **scale)
+
+
+def _disk_bytes(folder: Path) -> int:
+    """Disk taken by ``folder``: each file once however many hard links (releases) name it."""
+    seen: dict[tuple[int, int], int] = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            st = path.stat()
+            seen[(st.st_dev, st.st_ino)] = st.st_blocks * 512
+    return sum(seen.values())
 
 
 def _per_second(amount: float, seconds: float) -> float:
@@ -197,6 +208,9 @@ def main(
     start: str = typer.Option("2026-11-01", help="First simulated day."),
     workdir: Path = typer.Option(None, help="Scratch home for drops and warehouse (default var/bench/...)."),
     results: Path = typer.Option(RESULTS, help="Folder for the JSON result."),
+    keep_releases: int = typer.Option(
+        2, min=1, help="Published nights kept for roll-back; each rewritten one is a whole warehouse on disk."
+    ),
 ) -> None:
     """Generate fresh drops, load them night by night, measure each stage and the DuckDB reference."""
     logging.basicConfig(level=logging.ERROR, force=True)  # quarantined rows are in the reports, not here
@@ -204,6 +218,7 @@ def main(
     shutil.rmtree(workdir, ignore_errors=True)
     os.environ["GRIDFUSION_HOME"] = str(workdir / "home")
     os.environ["GRIDFUSION_DROPS"] = str(workdir / "drops")
+    os.environ[KEEP_RELEASES_ENV] = str(keep_releases)
     paths = Paths.from_env()
     first = date.fromisoformat(start)
     load_before = os.getloadavg()
@@ -228,6 +243,7 @@ def main(
         "preset": preset,
         "fraction": fraction,
         "days": days,
+        "keep_releases": keep_releases,
         "start": start,
         "measured_at": datetime.now().isoformat(timespec="seconds"),
         "machine": {
@@ -242,6 +258,7 @@ def main(
         "generate_seconds": round(generated_s, 1),
         "reference": reference,
         "nights": nights,
+        "disk_bytes_after": _disk_bytes(workdir),
     }
     result["ratios"] = _ratios(nights, reference)
     console.print(_table(result))

@@ -105,3 +105,33 @@ def test_an_earlier_release_can_be_published_again(tmp_path, nightly_run):
     assert table_fingerprints(paths.warehouse) == table_fingerprints(first)
     with pytest.raises(LookupError, match="no release before the published one"):
         roll_back(paths=paths)
+
+
+def _candidate(folder: Path, night: int) -> Path:
+    """A stand-in candidate: publishing copies whatever tables it holds."""
+    candidate = folder / f"candidate-{night}.duckdb"
+    with duckdb.connect(str(candidate)) as con:
+        con.execute(f"create schema marts; create table marts.night as select {night} as night")
+    return candidate
+
+
+def test_publish_keeps_as_many_releases_as_set(tmp_path, monkeypatch):
+    from ingest.config import Paths
+    from warehouse.publish import releases
+
+    paths = Paths(tmp_path / "home")
+    paths.warehouse_dir.mkdir(parents=True)
+    monkeypatch.setenv("GRIDFUSION_KEEP_RELEASES", "2")
+    for night in (1, 2, 3):
+        publish(_candidate(tmp_path, night), date(2026, 11, night), paths)
+    kept = releases(paths)
+    assert [r.name[len("gridfusion-") :][:10] for r in kept] == ["2026-11-02", "2026-11-03"]
+    assert kept[-1].samefile(paths.warehouse)
+
+    monkeypatch.setenv("GRIDFUSION_KEEP_RELEASES", "0")
+    fourth = _candidate(tmp_path, 4)
+    with pytest.raises(ValueError, match="GRIDFUSION_KEEP_RELEASES='0'"):
+        publish(fourth, date(2026, 11, 4), paths)
+    assert fourth.exists() and releases(paths) == kept
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        assert con.sql("select night from marts.night").fetchall() == [(3,)]

@@ -29,7 +29,8 @@ from ingest import faults
 from ingest.config import Paths
 from warehouse.file_lock import wait_until_free
 
-KEEP_RELEASES = 7
+KEEP_RELEASES_ENV = "GRIDFUSION_KEEP_RELEASES"
+DEFAULT_KEEP_RELEASES = 7
 PUBLIC_SCHEMA = "marts"
 
 
@@ -38,6 +39,15 @@ class Published:
     warehouse: Path
     analytics: Path
     release: Path
+
+
+def keep_releases() -> int:
+    """How many published nights stay in ``releases/`` for a roll-back. Each one a later night has
+    rewritten is a whole warehouse file on disk, so a city with little disk keeps fewer."""
+    setting = os.environ.get(KEEP_RELEASES_ENV, str(DEFAULT_KEEP_RELEASES))
+    if not setting.isdigit() or int(setting) < 1:
+        raise ValueError(f"{KEEP_RELEASES_ENV}={setting!r}: expected a whole number of releases, at least 1")
+    return int(setting)
 
 
 def _wal(database: Path) -> Path:
@@ -136,6 +146,7 @@ def releases(paths: Paths) -> list[Path]:
 
 def publish(candidate: Path, load_date: date, paths: Paths | None = None) -> Published:
     paths = paths or Paths.from_env()
+    keep = keep_releases()  # a bad setting stops the night before anything moves
     _swap_in(candidate, paths)
     release = (
         paths.warehouse_dir
@@ -144,7 +155,7 @@ def publish(candidate: Path, load_date: date, paths: Paths | None = None) -> Pub
     )
     _keep_as(release, paths.warehouse)
     candidate.unlink()
-    for old in releases(paths)[:-KEEP_RELEASES]:
+    for old in releases(paths)[:-keep]:
         old.unlink()
     return Published(paths.warehouse, paths.analytics, release)
 
