@@ -50,14 +50,9 @@ VERDICTS_SCHEMA = pa.schema([("_row", pa.int64()), ("_rules", pa.string())])
 @dataclass(frozen=True)
 class Carried:
     source: manifest.Batch  # the batch the rows were carried from
-    previous: pa.Table  # that batch's rows: its contract columns and ``_raw``, then ``_rules``
     positions: pa.Array  # each carried row's position in today's extract, ascending
-    previous_rows: pa.Array  # and its row in ``previous``
-
-    @property
-    def rules(self) -> pa.Array:
-        """Each carried row's quarantine rules, "" for accepted."""
-        return self.previous["_rules"].take(self.previous_rows).combine_chunks()
+    previous_rows: pa.Array  # and its row among that batch's committed rows (``committed_values``)
+    rules: pa.Array  # and the rules that quarantined it there, "" for accepted
 
 
 def verdicts_file(paths: Paths, contract: Contract, load_date: date, batch_id: str) -> Path:
@@ -96,41 +91,81 @@ def carry_source(paths: Paths, contract: Contract, load_date: date) -> manifest.
     return earlier[-1]
 
 
+def _committed_files(paths: Paths, contract: Contract, source: manifest.Batch) -> tuple[Path, Path]:
+    folder = f"load_date={source.load_date}/{source.batch_id}.parquet"
+    return (
+        paths.accepted / contract.system / contract.entity / folder,
+        paths.quarantine / contract.system / contract.entity / folder,
+    )
+
+
+# A committed batch's rows in the order ``previous_rows`` counts them: the accepted, then the quarantined
+# that no readmission took, each in file order; with each row's checksum and quarantine rules.
+ACCEPTED_CHECKSUMS_SQL = """
+select file_row_number as _row, md5(_raw) as checksum, '' as _rules
+from read_parquet($accepted, file_row_number = true)
+"""
+QUARANTINED_CHECKSUMS_SQL = """
+select $accepted_rows + row_number() over (order by file_row_number) - 1, md5(_raw), _rules
+from read_parquet($quarantined, file_row_number = true)
+where _readmitted_by is null
+"""
+CARRIED_SQL = """
+with today as (select _row, md5(_raw) as checksum from today_records)
+select today._row as position, min(committed._row) as previous_row,
+    arg_min(committed._rules, committed._row) as rules
+from today join ({committed}) as committed using (checksum)
+group by today._row
+order by today._row
+"""
+# What the checksum join may hold before it spills: a city's residents are two sides of 7.4M rows.
+CHECKSUM_MEMORY_LIMIT = "2GB"
+
+
+def _committed_rows(accepted: Path, quarantined: Path) -> tuple[str, dict]:
+    """The query of a committed batch's rows (``ACCEPTED_CHECKSUMS_SQL`` and, if any were quarantined,
+    ``QUARANTINED_CHECKSUMS_SQL``) and its parameters."""
+    parameters: dict = {"accepted": str(accepted)}
+    if not quarantined.exists():
+        return ACCEPTED_CHECKSUMS_SQL, parameters
+    parameters |= {"quarantined": str(quarantined), "accepted_rows": pq.read_metadata(accepted).num_rows}
+    return f"{ACCEPTED_CHECKSUMS_SQL} union all {QUARANTINED_CHECKSUMS_SQL}", parameters
+
+
 def carry_forward(paths: Paths, contract: Contract, load_date: date, records: pa.Array) -> Carried | None:
     """The rows of today's extract (given as their ``_raw`` records) unchanged since the last committed
-    snapshot batch, with their typed values and verdicts from that batch; None when nothing can be carried."""
+    snapshot batch, with their place in that batch and their verdicts; None when nothing can be carried.
+
+    Both sides' checksums are computed and joined in DuckDB, the batch's straight from its files, so the
+    previous night's records are never held in memory beside today's."""
     source = carry_source(paths, contract, load_date)
     if source is None:
         return None
-    folder = f"load_date={source.load_date}/{source.batch_id}.parquet"
-    accepted = paths.accepted / contract.system / contract.entity / folder
-    quarantined = paths.quarantine / contract.system / contract.entity / folder
+    accepted, quarantined = _committed_files(paths, contract, source)
     if not accepted.exists():
         return None
-    columns = [n for n in contract.arrow_schema().names if not n.startswith("_")] + ["_raw"]
-    parts = [pq.read_table(accepted, columns=columns)]
-    parts[0] = parts[0].append_column("_rules", pa.array([""] * parts[0].num_rows, pa.string()))
-    if quarantined.exists():
-        waiting = pq.read_table(quarantined, columns=[*columns, "_rules", "_readmitted_by"])
-        parts.append(waiting.filter(pc.is_null(waiting["_readmitted_by"])).drop_columns(["_readmitted_by"]))
-    previous = pa.concat_tables(parts)
-    with duckdb.connect() as con:
-        con.register("today", pa.table({"_raw": records, "_row": pa.array(range(len(records)), pa.int64())}))
-        con.register(
-            "previous",
-            pa.table({"_raw": previous["_raw"], "_row": pa.array(range(previous.num_rows), pa.int64())}),
-        )
-        found = con.sql(
-            "select today._row as position, min(previous._row) as previous_row"
-            " from (select _row, md5(_raw) as checksum from today) as today"
-            " join (select _row, md5(_raw) as checksum from previous) as previous using (checksum)"
-            " group by today._row order by today._row"
-        ).fetch_arrow_table()
+    committed, parameters = _committed_rows(accepted, quarantined)
+    with duckdb.connect(config={"memory_limit": CHECKSUM_MEMORY_LIMIT}) as con:
+        con.register("today_records", pa.table({"_raw": records, "_row": pa.arange(0, len(records))}))
+        found = con.sql(CARRIED_SQL.format(committed=committed), params=parameters).to_arrow_table()
     if not found.num_rows:
         return None
     return Carried(
         source=source,
-        previous=previous,
         positions=found["position"].combine_chunks(),
         previous_rows=found["previous_row"].combine_chunks(),
+        rules=found["rules"].combine_chunks(),
     )
+
+
+def committed_values(
+    paths: Paths, contract: Contract, source: manifest.Batch, columns: list[str]
+) -> pa.Table:
+    """``columns`` of the committed rows of ``source`` (a carry's batch), in the order ``previous_rows``
+    counts them."""
+    accepted, quarantined = _committed_files(paths, contract, source)
+    parts = [pq.read_table(accepted, columns=columns)]
+    if quarantined.exists():
+        waiting = pq.read_table(quarantined, columns=[*columns, "_readmitted_by"])
+        parts.append(waiting.filter(pc.is_null(waiting["_readmitted_by"])).drop_columns(["_readmitted_by"]))
+    return pa.concat_tables(parts)

@@ -26,7 +26,7 @@ from ingest import carry, faults, manifest, schema_drift
 from ingest.config import Paths
 from ingest.contracts import Contract
 from ingest.files import replacing
-from ingest.parse import drift, raw_records, source_columns, typed_slices, without_copies
+from ingest.parse import PARSE_ROWS, drift, raw_records, source_columns, typed_slices, without_copies
 from ingest.readers import ExtractError, read_extract
 
 
@@ -124,16 +124,33 @@ def _typed_rows(
     fresh = np.ones(len(raw), dtype=bool)
     fresh[carried.positions.to_numpy()] = False
     parsed = pa.concat_tables(typed_slices(raw[fresh], contract, records.filter(pa.array(fresh))))
-    typed = parsed.drop_columns(["_source_file", "_source_row"])
-    # One take from [fresh rows; the previous batch's rows] puts every row at its place in today's extract.
+    lineage = ["_source_file", "_source_row", "_raw"]
+    typed = parsed.drop_columns(lineage)
+    # Every row at its place in today's extract: position i of [fresh rows; the previous batch's rows].
     source = np.empty(len(raw), dtype=np.int64)
     source[fresh] = np.arange(typed.num_rows)
     source[~fresh] = typed.num_rows + carried.previous_rows.to_numpy()
-    previous = carried.previous.select(typed.schema.names).cast(typed.schema)
-    table = pa.concat_tables([typed, previous]).take(source)
-    table = table.append_column(
-        parsed.schema.field("_source_file"), pa.array(raw["_source_file"].astype(str), pa.string())
-    ).append_column(parsed.schema.field("_source_row"), pa.array(raw["_source_row"].astype("int64")))
+    previous = carry.committed_values(paths, contract, carried.source, typed.schema.names).cast(typed.schema)
+    columns = []
+    for field in typed.schema:
+        values = pa.chunked_array([*typed[field.name].chunks, *previous[field.name].chunks], field.type)
+        previous = previous.drop_columns([field.name])  # a column at a time: its buffers go once taken
+        columns.append(values.take(source))
+    del values
+    # A carried row's raw record is today's: the same text, or its checksum would differ.
+    lineage_values = [
+        pa.array(raw["_source_file"].astype(str), pa.string()),
+        pa.array(raw["_source_row"].astype("int64")),
+        pa.chunked_array(  # slice by slice: a city's records are more text than one string array holds
+            [
+                records.slice(start, PARSE_ROWS).cast(pa.string())
+                for start in range(0, len(records), PARSE_ROWS)
+            ],
+            pa.string(),
+        ),
+    ]
+    schema = pa.schema([*typed.schema, *(parsed.schema.field(name) for name in lineage)])
+    table = pa.Table.from_arrays(columns + lineage_values, schema=schema)
     return [table.select(parsed.schema.names)], carried
 
 
