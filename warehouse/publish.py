@@ -32,6 +32,9 @@ from warehouse.file_lock import wait_until_free
 KEEP_RELEASES_ENV = "GRIDFUSION_KEEP_RELEASES"
 DEFAULT_KEEP_RELEASES = 7
 PUBLIC_SCHEMA = "marts"
+# What publishing's DuckDB may hold before it spills beside the file it writes. Left to itself it takes up to
+# 80 % of the machine, and copying a city's warehouse took it past 10 GiB.
+PUBLISH_MEMORY_LIMIT = "4GB"
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def _successor(published: Path, staged: Path) -> Iterator[duckdb.DuckDBPyConnect
         stale.unlink(missing_ok=True)
     if published.exists():
         shutil.copyfile(published, staged)
-    with duckdb.connect(str(staged)) as con:
+    with duckdb.connect(str(staged), config={"memory_limit": PUBLISH_MEMORY_LIMIT}) as con:
         con.execute("begin")
         yield con
         con.execute("commit")
