@@ -24,6 +24,10 @@ from warehouse.backfill import NIGHTLY_DAG, backfill_command, pool_command
 
 ADMIN = "admin"
 PRELOADED_LIBRARIES = "airflow.sdk,pandas,pyarrow.parquet,duckdb,great_expectations,dbt.cli.main"
+# The metadata DB is one SQLite file that the scheduler, the dag-processor and a CLI command (a backfill)
+# write at once; each waits up to this long for another's write lock, not SQLite's default 5 s, which a
+# busy machine's scheduler outlasted ("database is locked").
+SQLITE_CONNECT_ARGS = {"timeout": 60}
 
 
 # Headless Chromium as a root process on a machine with no network: no sandbox, no GPU, no calls home.
@@ -52,6 +56,7 @@ def airflow_env(paths: Paths, port: int = 8080) -> dict[str, str]:
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "warehouse.local_airflow.SQLITE_CONNECT_ARGS",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         # one task per core: tasks are CPU-bound (pandas, GX, dbt), and more at once only thrash
         "AIRFLOW__CORE__PARALLELISM": os.environ.get("AIRFLOW__CORE__PARALLELISM", str(os.cpu_count() or 2)),
