@@ -6,9 +6,8 @@ from datetime import date
 from pathlib import Path
 
 from ingest import manifest
-from ingest.config import Paths
+from ingest.config import Paths, partition
 from ingest.contracts import Contract
-from ingest.landing import partition
 
 
 def committed_batches(paths: Paths, contract: Contract, load_date: date) -> list[str]:

@@ -27,9 +27,8 @@ from datetime import date, timedelta
 import pyarrow.parquet as pq
 
 from ingest import manifest
-from ingest.config import Paths
+from ingest.config import Paths, partition
 from ingest.contracts import Contract
-from ingest.landing import partition
 
 SNAPSHOT_NIGHTS = 7
 INCREMENTAL_WEEKS = 5

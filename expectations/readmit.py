@@ -35,9 +35,9 @@ import pyarrow.parquet as pq
 from expectations.committed import committed_batches
 from expectations.validate import QUARANTINE_RULES, READMITTED_BY, run_suite, write_schema_files
 from ingest import manifest
-from ingest.config import Paths
+from ingest.config import Paths, partition
 from ingest.contracts import Contract
-from ingest.landing import partition, write_parquet_atomic
+from ingest.landing import write_parquet_atomic
 
 
 @dataclass

@@ -43,9 +43,9 @@ from expectations.suites import (
 )
 from ingest import faults, manifest
 from ingest.carry import carried_verdicts
-from ingest.config import Paths
+from ingest.config import Paths, partition
 from ingest.contracts import Contract
-from ingest.landing import partition, write_parquet_atomic, write_parquet_parts_atomic, write_text_atomic
+from ingest.landing import write_parquet_atomic, write_parquet_parts_atomic, write_text_atomic
 from ingest.parse import PARSE_ROWS, reads_optional_types, unreadable
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingest import manifest
-from ingest.config import REPO_ROOT, Paths
+from ingest.config import REPO_ROOT, Paths, partition
 from ingest.contracts import Contract
 from ingest.files import sources_digest
 
@@ -56,13 +56,7 @@ class Carried:
 
 
 def verdicts_file(paths: Paths, contract: Contract, load_date: date, batch_id: str) -> Path:
-    return (
-        paths.landing_carried
-        / contract.system
-        / contract.entity
-        / f"load_date={load_date.isoformat()}"
-        / f"{batch_id}.parquet"
-    )
+    return partition(paths.landing_carried, contract, load_date) / f"{batch_id}.parquet"
 
 
 def carried_verdicts(paths: Paths, contract: Contract, load_date: date, batch_id: str) -> pa.Table | None:
@@ -92,11 +86,10 @@ def carry_source(paths: Paths, contract: Contract, load_date: date) -> manifest.
 
 
 def _committed_files(paths: Paths, contract: Contract, source: manifest.Batch) -> tuple[Path, Path]:
-    folder = f"load_date={source.load_date}/{source.batch_id}.parquet"
-    return (
-        paths.accepted / contract.system / contract.entity / folder,
-        paths.quarantine / contract.system / contract.entity / folder,
-    )
+    night, name = date.fromisoformat(source.load_date), f"{source.batch_id}.parquet"
+    return partition(paths.accepted, contract, night) / name, partition(
+        paths.quarantine, contract, night
+    ) / name
 
 
 # A committed batch's rows in the order ``previous_rows`` counts them: the accepted, then the quarantined

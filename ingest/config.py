@@ -10,7 +10,11 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from ingest.contracts import Contract
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,6 +109,11 @@ class Paths:
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def partition(root: Path, contract: Contract, load_date: date) -> Path:
+    """The folder of one entity's files of one night under ``root`` (landing, accepted, quarantine, ...)."""
+    return root / contract.system / contract.entity / f"load_date={load_date.isoformat()}"
 
 
 def load_date_for(data_interval_start: datetime) -> date:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest import carry, faults, manifest, schema_drift
-from ingest.config import Paths
+from ingest.config import Paths, partition
 from ingest.contracts import Contract
 from ingest.files import replacing
 from ingest.parse import PARSE_ROWS, drift, raw_records, source_columns, typed_slices, without_copies
@@ -34,10 +34,6 @@ from ingest.readers import ExtractError, read_extract
 class LandResult:
     batch: manifest.Batch
     already_landed: bool
-
-
-def partition(root: Path, contract: Contract, load_date: date) -> Path:
-    return root / contract.system / contract.entity / f"load_date={load_date.isoformat()}"
 
 
 def checksum(files: list[Path]) -> str:

@@ -16,9 +16,9 @@ from stdnum.cn import ric
 from expectations.validate import recorded_outcomes, validate
 from ingest import carry, manifest
 from ingest.carry import carried_verdicts
-from ingest.config import Paths
+from ingest.config import Paths, partition
 from ingest.contracts import get
-from ingest.landing import land, partition
+from ingest.landing import land
 from ingest.references import validation_order
 
 DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)

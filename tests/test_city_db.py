@@ -17,11 +17,10 @@ from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
 from ingest import manifest
-from ingest.config import Paths
+from ingest.config import Paths, partition
 from ingest.connectors import postgres_source, watermark
 from ingest.connectors.postgres_source import DSN_ENV, CityDbError
 from ingest.contracts import for_system, get
-from ingest.landing import partition
 from simulator.cli import app as sim
 from simulator.front_db import load_through
 from tests.conftest import DAYS, START

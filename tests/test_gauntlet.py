@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from ingest import manifest
-from ingest.config import Paths
+from ingest.config import Paths, partition
 from ingest.contracts import get
 from simulator.mutations import KINDS, mutate
 from tests.conftest import START, table_fingerprints
@@ -151,7 +151,7 @@ def clean_second_night(tmp_path_factory, first_night, tiny_drops) -> Paths:
 def _quarantined(paths: Paths, key: str) -> pd.DataFrame:
     """The entity's rows quarantined on night 2."""
     contract = get(*key.split("."))
-    folder = paths.quarantine / contract.system / contract.entity / f"load_date={NIGHT2}"
+    folder = partition(paths.quarantine, contract, NIGHT2)
     found = [pd.read_parquet(p) for p in folder.glob("*.parquet")]
     return pd.concat(found) if found else pd.DataFrame(columns=[*contract.primary_key, "_rules"])
 
@@ -236,9 +236,7 @@ def test_gauntlet(kind, tmp_path, tiny_drops, first_night, clean_second_night, m
     else:
         assert batch.status == "failed", message
         assert re.search(expected.rule, message), message
-        assert not (
-            paths.landing_parquet / contract.system / contract.entity / f"load_date={NIGHT2}"
-        ).exists()
+        assert not partition(paths.landing_parquet, contract, NIGHT2).exists()
 
     if expected.full_night:
         _check_published_night(summary, paths, key, expected, published_before, clean_second_night)
@@ -272,7 +270,7 @@ def _check_published_night(summary, paths, damaged_key, expected, published_befo
 
 def _accepted_on(paths: Paths, key: str, day) -> pd.DataFrame:
     contract = get(*key.split("."))
-    return pd.read_parquet(paths.accepted / contract.system / contract.entity / f"load_date={day}")
+    return pd.read_parquet(partition(paths.accepted, contract, day))
 
 
 def _build_log(paths: Paths) -> str:

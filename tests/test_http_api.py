@@ -23,11 +23,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest.config import REPO_ROOT, Paths
+from ingest.config import REPO_ROOT, Paths, partition
 from ingest.connectors.gov_api import ENTITIES, TOKEN_ENV, URL_ENV, fetch_gov_extracts
 from ingest.connectors.paged_api import FetchError, RetryPolicy, retry_after_seconds
 from ingest.contracts import get
-from ingest.landing import land, partition
+from ingest.landing import land
 from simulator.server import Faults, GovApiServer
 
 TOKEN = "test-token"

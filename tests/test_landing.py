@@ -15,8 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingest import manifest
+from ingest.config import partition
 from ingest.contracts import CONTRACTS, get
-from ingest.landing import land, partition
+from ingest.landing import land
 from ingest.parse import raw_records
 from ingest.readers import (
     ExtractError,

@@ -11,8 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from expectations.validate import validate
+from ingest.config import partition
 from ingest.contracts import get
-from ingest.landing import land, partition
+from ingest.landing import land
 from ingest.references import validation_order
 from tests.conftest import table_fingerprints
 from warehouse.build import WarehouseBuildFailed, build

@@ -10,8 +10,9 @@ import pytest
 from expectations.suites import CRITICAL, expectations_for
 from expectations.validate import BatchRejected, validate
 from ingest import manifest
+from ingest.config import partition
 from ingest.contracts import CONTRACTS, get
-from ingest.landing import land, partition
+from ingest.landing import land
 
 DAY1 = date(2026, 11, 1)
 

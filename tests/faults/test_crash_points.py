@@ -24,10 +24,9 @@ import pytest
 
 from expectations.validate import discard_uncommitted
 from ingest import manifest
-from ingest.config import Paths
+from ingest.config import Paths, partition
 from ingest.contracts import CONTRACTS
 from ingest.faults import FAULT_ENV, POINTS
-from ingest.landing import partition
 from tests.conftest import START, table_fingerprints
 
 DAY1, DAY2 = START, START + timedelta(days=1)

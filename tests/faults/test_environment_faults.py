@@ -17,11 +17,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingest import manifest
-from ingest.config import Paths
+from ingest.config import Paths, partition
 from ingest.connectors.gov_api import TIMEOUT_ENV, TOKEN_ENV, URL_ENV
 from ingest.connectors.paged_api import FetchError
 from ingest.contracts import get
-from ingest.landing import land, partition
+from ingest.landing import land
 from simulator.server import Faults
 from tests.conftest import START, table_fingerprints
 from tests.test_http_api import TOKEN, serving
