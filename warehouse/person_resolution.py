@@ -6,8 +6,8 @@
    — found by blocking on birth date with the ID number's visible end or the surname, on phone, or on name
    within a community (the community a resident lives in, a worker's grid is in, a caller's order came from:
    only residents carry a street address, and one person is never two residents, so the address would never
-   be compared). Its u-probabilities come from
-   seeded random sampling and its m-probabilities from expectation maximisation on the night's own records.
+   be compared). Its u-probabilities come from seeded random sampling and its m-probabilities from
+   expectation maximisation on the night's own records (a fixed sample of them beyond ``TRAINING_RECORDS``).
 3. Pairs at or above ``MATCH_THRESHOLD`` join their records, strongest first; a join that would put two
    different ID numbers in one person is refused.
 4. A grid worker still alone joins the one resident of their grid's community with the same name, if only
@@ -185,11 +185,13 @@ def _load(db: DuckDBAPI, features: Features) -> int:
     return con.sql("select count(*) from features").fetchall()[0][0]
 
 
-def train_model(features: Features) -> dict:
-    """Train the model on ``features``; returns its settings and parameters (Splink's model JSON)."""
+def train_model(features: Features, records: int | None = None) -> tuple[int, dict]:
+    """Train the model on ``features``, a sample of ``records`` records (all of them when None: the chance
+    that two persons share a phone depends on how many there are); returns how many records it was trained
+    on and the model's settings and parameters (Splink's model JSON)."""
     with _db(threads=1) as db:
-        records = _load(db, features)
-        linker = Linker(db.register("features"), _settings(records), log_level=logging.ERROR)
+        trained_on = _load(db, features)
+        linker = Linker(db.register("features"), _settings(records or trained_on), log_level=logging.ERROR)
         linker.training.estimate_probability_two_random_records_match(
             [block_on("phone"), block_on("full_name", "birth_date")], recall=0.9
         )
@@ -198,7 +200,7 @@ def train_model(features: Features) -> dict:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         model = linker.misc.save_model_to_json()
     del model["linker_uid"]  # a random name of this linker's tables, not part of the model
-    return model
+    return trained_on, model
 
 
 def score_pairs(
@@ -498,11 +500,27 @@ def features_in(con: duckdb.DuckDBPyConnection, records: str) -> Iterator[None]:
         con.execute("drop view if exists temp.records")
 
 
+# The most records the model is trained on. Beyond it the model learns from a sample, each record in or out by
+# a digest of its id: the same records give the same sample, and every blocking rule keeps the same share of
+# its pairs (the share squared). A city's 15.8M records took 284 s to train on, on one thread. On a quarter of
+# the city, an eighth of its 4.0M records trained in 16 s instead of 48, with the same m-probabilities to three
+# decimals and u within a factor of two, and the persons it resolved scored the same against the truth.
+TRAINING_RECORDS = 2_000_000
+SAMPLE_SQL = "select * exclude (pos) from features where md5_number(record_id) % 1000000 < {per_million}"
+
+
 @contextmanager
-def _streamed(con: duckdb.DuckDBPyConnection) -> Iterator[pa.RecordBatchReader]:
-    """The ``features`` of ``con`` as a stream of Arrow batches, closed after the block: a stream left open
-    keeps ``con`` busy."""
-    reader = con.sql("select * exclude (pos) from features").fetch_arrow_reader()
+def _streamed(
+    con: duckdb.DuckDBPyConnection, per_million: int | None = None
+) -> Iterator[pa.RecordBatchReader]:
+    """The ``features`` of ``con`` (or the sample of ``per_million`` in a million of them, ``SAMPLE_SQL``) as
+    a stream of Arrow batches, closed after the block: a stream left open keeps ``con`` busy."""
+    sql = (
+        "select * exclude (pos) from features"
+        if per_million is None
+        else SAMPLE_SQL.format(per_million=per_million)
+    )
+    reader = con.sql(sql).fetch_arrow_reader()
     try:
         yield reader
     finally:
@@ -516,14 +534,15 @@ def needs_model(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def train(con: duckdb.DuckDBPyConnection, records: str) -> tuple[int, dict] | None:
-    """How many of ``records`` (a query on ``con``) the model is trained on, and the model; None if no pair
-    is left for a model."""
+    """How many of ``records`` (a query on ``con``) the model is trained on (``TRAINING_RECORDS`` at most),
+    and the model; None if no pair is left for a model."""
     with features_in(con, records):
         if not needs_model(con):
             return None
-        records_trained_on = con.sql("select count(*) from features").fetchall()[0][0]
-        with _streamed(con) as features:
-            return records_trained_on, train_model(features)
+        total = con.sql("select count(*) from features").fetchall()[0][0]
+        per_million = TRAINING_RECORDS * 1_000_000 // total if total > TRAINING_RECORDS else None
+        with _streamed(con, per_million) as features:
+            return train_model(features, total)
 
 
 def resolve(con: duckdb.DuckDBPyConnection, records: str, model: dict | None) -> pa.Table:

@@ -1,5 +1,6 @@
-"""人员匹配模型: the Splink model person resolution scores pairs with, trained on every record on a full build
-and kept by the nights after it (see warehouse.person_resolution and warehouse.person_delta)."""
+"""人员匹配模型: the Splink model person resolution scores pairs with, trained on a full build (on every
+record, or a fixed sample of them in a large city) and kept by the nights after it (see
+warehouse.person_resolution and warehouse.person_delta)."""
 
 import json
 
