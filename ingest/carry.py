@@ -95,16 +95,16 @@ def _committed_files(paths: Paths, contract: Contract, source: manifest.Batch) -
 # A committed batch's rows in the order ``previous_rows`` counts them: the accepted, then the quarantined
 # that no readmission took, each in file order; with each row's checksum and quarantine rules.
 ACCEPTED_CHECKSUMS_SQL = """
-select file_row_number as _row, md5(_raw) as checksum, '' as _rules
+select file_row_number as _row, md5_number(_raw) as checksum, '' as _rules
 from read_parquet($accepted, file_row_number = true)
 """
 QUARANTINED_CHECKSUMS_SQL = """
-select $accepted_rows + row_number() over (order by file_row_number) - 1, md5(_raw), _rules
+select $accepted_rows + row_number() over (order by file_row_number) - 1, md5_number(_raw), _rules
 from read_parquet($quarantined, file_row_number = true)
 where _readmitted_by is null
 """
 CARRIED_SQL = """
-with today as (select _row, md5(_raw) as checksum from today_records)
+with today as (select _row, md5_number(_raw) as checksum from today_records)
 select today._row as position, min(committed._row) as previous_row,
     arg_min(committed._rules, committed._row) as rules
 from today join ({committed}) as committed using (checksum)

@@ -110,7 +110,7 @@ def _typed_rows(
     """The extract's rows typed, a slice at a time (``parse.typed_slices``), so that a city's largest
     extracts never sit in memory whole as Python strings. A snapshot's rows unchanged since its last
     committed batch are carried from it (``ingest.carry``) instead, with today's place in the file, and
-    only the others parsed."""
+    only the others parsed; then ``raw`` keeps only its rows' count and its attributes."""
     if not carry_forward or carry.carry_source(paths, contract, load_date) is None:
         return typed_slices(raw, contract), None
     records = raw_records(raw, source_columns(raw))
@@ -119,11 +119,17 @@ def _typed_rows(
         return typed_slices(raw, contract, records), None
     fresh = np.ones(len(raw), dtype=bool)
     fresh[carried.positions.to_numpy()] = False
-    parsed = pa.concat_tables(typed_slices(raw[fresh], contract, records.filter(pa.array(fresh))))
+    fresh_rows = raw[fresh]
+    source_files = pa.array(raw["_source_file"].astype(str), pa.string())
+    source_rows = pa.array(raw["_source_row"].astype("int64"))
+    # What is left of the extract is in ``records``, ``fresh_rows`` and the lineage: its columns go before the
+    # carried values are gathered (a city's residents are 1.6 GiB of them).
+    raw.drop(columns=raw.columns, inplace=True)
+    parsed = pa.concat_tables(typed_slices(fresh_rows, contract, records.filter(pa.array(fresh))))
     lineage = ["_source_file", "_source_row", "_raw"]
     typed = parsed.drop_columns(lineage)
     # Every row at its place in today's extract: position i of [fresh rows; the previous batch's rows].
-    source = np.empty(len(raw), dtype=np.int64)
+    source = np.empty(len(fresh), dtype=np.int64)
     source[fresh] = np.arange(typed.num_rows)
     source[~fresh] = typed.num_rows + carried.previous_rows.to_numpy()
     previous = carry.committed_values(paths, contract, carried.source, typed.schema.names).cast(typed.schema)
@@ -135,8 +141,8 @@ def _typed_rows(
     del values
     # A carried row's raw record is today's: the same text, or its checksum would differ.
     lineage_values = [
-        pa.array(raw["_source_file"].astype(str), pa.string()),
-        pa.array(raw["_source_row"].astype("int64")),
+        source_files,
+        source_rows,
         pa.chunked_array(  # slice by slice: a city's records are more text than one string array holds
             [
                 records.slice(start, PARSE_ROWS).cast(pa.string())
