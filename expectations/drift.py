@@ -23,6 +23,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pyarrow.parquet as pq
 
@@ -60,12 +61,26 @@ def _delivered(paths: Paths, contract: Contract, batch: manifest.Batch) -> manif
 
 
 def _profile(paths: Paths, contract: Contract, batch: manifest.Batch) -> tuple[int, dict[str, float]]:
-    """Rows and each contract column's null share, in percent, of a landed batch."""
+    """Rows and each contract column's null share, in percent, of a landed batch, from the null counts its
+    Parquet file keeps per row group: a night compares itself with up to seven whole extracts, and reading
+    their rows (a city's residents are 7.4M with their raw records) took most of a delta's report."""
     landed = partition(paths.landing_parquet, contract, date.fromisoformat(batch.load_date))
-    table = pq.read_table(landed / f"{batch.batch_id}.parquet")
-    columns = [c for c in table.column_names if not c.startswith("_")]
-    rows = table.num_rows
-    return rows, {c: 100 * table[c].null_count / rows if rows else 0.0 for c in columns}
+    file = landed / f"{batch.batch_id}.parquet"
+    metadata = pq.read_metadata(file)
+    nulls = dict.fromkeys((c for c in metadata.schema.names if not c.startswith("_")), 0)
+    for group in range(metadata.num_row_groups):
+        for chunk in map(metadata.row_group(group).column, range(metadata.num_columns)):
+            if chunk.path_in_schema in nulls:
+                nulls[chunk.path_in_schema] += _null_count(chunk, file)
+    rows = metadata.num_rows
+    return rows, {c: 100 * n / rows if rows else 0.0 for c, n in nulls.items()}
+
+
+def _null_count(chunk: pq.ColumnChunkMetaData, file: Path) -> int:
+    stats = chunk.statistics
+    if stats is None or not stats.has_null_count:
+        raise ValueError(f"{file}: column {chunk.path_in_schema} was written without its null count")
+    return stats.null_count
 
 
 def _severity(change: float, thresholds) -> str | None:
