@@ -61,15 +61,22 @@ def _delivered(paths: Paths, contract: Contract, batch: manifest.Batch) -> manif
 
 
 def _profile(paths: Paths, contract: Contract, batch: manifest.Batch) -> tuple[int, dict[str, float]]:
-    """Rows and each contract column's null share, in percent, of a landed batch, from the null counts its
-    Parquet file keeps per row group: a night compares itself with up to seven whole extracts, and reading
-    their rows (a city's residents are 7.4M with their raw records) took most of a delta's report."""
+    """Rows and each contract column's null share of a landed batch (``null_shares``)."""
     landed = partition(paths.landing_parquet, contract, date.fromisoformat(batch.load_date))
-    file = landed / f"{batch.batch_id}.parquet"
+    return null_shares(landed / f"{batch.batch_id}.parquet")
+
+
+def null_shares(file: Path) -> tuple[int, dict[str, float]]:
+    """Rows and each column's null share, in percent, from the null counts a Parquet file keeps per row
+    group: a night compares itself with up to seven whole extracts, and reading their rows (a city's
+    residents are 7.4M with their raw records) took most of a delta's report. Lineage columns (``_*``) are
+    left out."""
     metadata = pq.read_metadata(file)
     nulls = dict.fromkeys((c for c in metadata.schema.names if not c.startswith("_")), 0)
-    for group in range(metadata.num_row_groups):
-        for chunk in map(metadata.row_group(group).column, range(metadata.num_columns)):
+    for group in map(metadata.row_group, range(metadata.num_row_groups)):
+        if group.num_rows == 0:  # an empty extract's one row group: no rows, no statistics
+            continue
+        for chunk in map(group.column, range(metadata.num_columns)):
             if chunk.path_in_schema in nulls:
                 nulls[chunk.path_in_schema] += _null_count(chunk, file)
     rows = metadata.num_rows

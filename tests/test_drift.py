@@ -8,6 +8,10 @@ import io
 import json
 from datetime import date, timedelta
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
 from expectations import drift
 from expectations.report import write_report
 from expectations.validate import validate
@@ -96,3 +100,14 @@ def test_a_shrinking_snapshot_alarms_where_a_quiet_sunday_of_cases_does_not():
     assert drift.row_count_severity(cases, 180, 100) is None  # a Monday catching up
     assert drift.row_count_severity(cases, 30, 100) == "warning"  # a source sending a third of its changes
     assert drift.row_count_severity(cases, 0, 100) == "warning"
+
+
+def test_null_shares_come_from_the_files_statistics_and_an_empty_file_has_none(tmp_path):
+    table = pa.table({"phone": ["138", None, None, "139"], "_raw_record": ["a", "b", "c", "d"]})
+    pq.write_table(table, tmp_path / "four.parquet", row_group_size=3)
+    assert drift.null_shares(tmp_path / "four.parquet") == (4, {"phone": 50.0})
+    pq.write_table(table.slice(0, 0), tmp_path / "empty.parquet")
+    assert drift.null_shares(tmp_path / "empty.parquet") == (0, {"phone": 0.0})
+    pq.write_table(table, tmp_path / "bare.parquet", write_statistics=False)
+    with pytest.raises(ValueError, match="bare.parquet: column phone was written without its null count"):
+        drift.null_shares(tmp_path / "bare.parquet")
