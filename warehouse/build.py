@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 
 from expectations.validate import discard_uncommitted, write_schema_files
@@ -74,23 +75,40 @@ def dbt_target(paths: Paths) -> Path:
 
 
 def dbt(args: list[str], paths: Paths, target: Path):
-    """Run a dbt command in-process against ``target``; dbt reads both paths from the environment."""
+    """Run a dbt command in-process against ``target``; dbt reads both paths and the model version (which
+    the ``model_version`` model records) from the environment.
+
+    dbt-duckdb keeps ``target`` open for the whole command (``keep_open`` in the profile) and it is closed
+    here, once: DuckDB checkpoints a file when the last connection to it closes, and a build written in one
+    checkpoint over a copy of the published file can be published by renaming it (``warehouse.publish``).
+    """
     os.environ["GRIDFUSION_HOME"] = str(paths.home)
     os.environ["GRIDFUSION_WAREHOUSE_TARGET"] = str(target)
+    os.environ["GRIDFUSION_MODEL_VERSION"] = model_version()
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    return dbtRunner(callbacks=[_on_dbt_event]).invoke(
-        [
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--log-path",
-            str(paths.home / "logs" / "dbt"),
-            "--target-path",
-            str(dbt_target(paths)),
-        ]
-    )
+    try:
+        return dbtRunner(callbacks=[_on_dbt_event]).invoke(
+            [
+                *args,
+                "--project-dir",
+                str(DBT_PROJECT),
+                "--profiles-dir",
+                str(DBT_PROJECT),
+                "--log-path",
+                str(paths.home / "logs" / "dbt"),
+                "--target-path",
+                str(dbt_target(paths)),
+            ]
+        )
+    finally:
+        _close_target()
+
+
+def _close_target() -> None:
+    """Close the DuckDB that dbt-duckdb kept open, and so checkpoint the target now, not at interpreter exit."""
+    if DuckDBConnectionManager._ENV is not None:  # None when dbt stopped before connecting
+        DuckDBConnectionManager.env().close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def _time_phases(result: BuildResult, outcome) -> None:
@@ -142,12 +160,6 @@ def start_from_published(published: Path, target: Path) -> bool:
     return True
 
 
-def record_model_version(target: Path, version: str) -> None:
-    with duckdb.connect(str(target)) as con:
-        con.execute(f"create schema if not exists {MODEL_VERSION_TABLE.split('.')[0]}")
-        con.execute(f"create or replace table {MODEL_VERSION_TABLE} as select ? as version", [version])
-
-
 def build(load_date: date, paths: Paths | None = None, full_refresh: bool = False) -> BuildResult:
     """Build the night's candidate from last night's published warehouse. Incremental models take in only
     the batches they have not seen; they are rebuilt from every batch when ``full_refresh`` is asked for or
@@ -159,8 +171,7 @@ def build(load_date: date, paths: Paths | None = None, full_refresh: bool = Fals
     wait_until_free(target)  # the same night being built by another process
     for stale in (target, target.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)  # what a failed build left behind
-    version = model_version()
-    if start_from_published(paths.warehouse, target) and built_model_version(target) != version:
+    if start_from_published(paths.warehouse, target) and built_model_version(target) != model_version():
         log.warning("the published warehouse was built from other models: rebuilding every incremental model")
         full_refresh = True
     for contract in CONTRACTS:
@@ -186,7 +197,6 @@ def build(load_date: date, paths: Paths | None = None, full_refresh: bool = Fals
     if not outcome.success:
         detail = "; ".join(result.failures) or str(outcome.exception)
         raise WarehouseBuildFailed(f"dbt build failed for {load_date} (candidate {target}): {detail}")
-    record_model_version(target, version)
     started = time.perf_counter()
     docs = write_docs(load_date, paths, target)
     result.docs = str(docs) if docs else None
