@@ -17,7 +17,7 @@ from ingest.landing import land
 from ingest.references import validation_order
 from tests.conftest import table_fingerprints
 from warehouse.build import WarehouseBuildFailed, build
-from warehouse.publish import publish
+from warehouse.publish import publish, written_once_over
 
 DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
 # A DuckDB file's main header and its two database headers, 4 KiB each. Opening a file, DuckDB reads these,
@@ -84,10 +84,36 @@ def test_a_reader_whose_open_spans_the_swap_sees_the_previous_night_whole(home, 
     publish(build(DAY1, home).candidate, DAY1, home)
     night1 = {p: (p.read_bytes()[:HEADERS], table_fingerprints(p)) for p in (home.warehouse, home.analytics)}
     _load(DAY2, home)
-    publish(build(DAY2, home).candidate, DAY2, home)
+    assert publish(build(DAY2, home).candidate, DAY2, home).moved  # the build checkpointed once, not copied
     for published, (headers, tables) in night1.items():
         assert table_fingerprints(published) != tables, published.name
         assert _read_through(headers, published, tmp_path) == tables, published.name
+
+
+def _write(database: Path, *statements: str) -> None:
+    with duckdb.connect(str(database)) as con:
+        for statement in statements:
+            con.execute(statement)
+
+
+def test_only_a_copy_of_the_published_file_written_in_one_checkpoint_is_moved(tmp_path):
+    published, candidate = tmp_path / "published.duckdb", tmp_path / "candidate.duckdb"
+    _write(published, "create table night as select range as n from range(300000)")
+
+    def copy_and(*statements: str) -> Path:
+        shutil.copyfile(published, candidate)
+        _write(candidate, *statements)
+        return candidate
+
+    assert written_once_over(copy_and("create or replace table night as select 2 as n"), published)
+    assert not written_once_over(copy_and("select 1"), published)  # nothing written: no checkpoint either
+    two_checkpoints = copy_and(
+        "create or replace table night as select 2 as n", "checkpoint", "create table x (n int)"
+    )
+    assert not written_once_over(two_checkpoints, published)
+    copy_and("create or replace table night as select 2 as n")
+    _write(published, "create table since as select 1 as n")  # the published file changed after the copy
+    assert not written_once_over(candidate, published)
 
 
 def test_an_earlier_release_can_be_published_again(tmp_path, nightly_run):

@@ -10,11 +10,14 @@ DuckDB opens a database file by its path more than once: it reads the headers, c
 the path again and follows those headers to the blocks. A reader whose open spans the swap therefore reads
 the new file's blocks through the old file's headers. So each new file starts as a byte copy of the one it
 replaces and takes its new contents in one transaction: DuckDB's one checkpoint writes them around every
-block the old headers point to, and such a reader sees the previous night whole instead of a mix.
+block the old headers point to, and such a reader sees the previous night whole instead of a mix. A candidate
+built that way already (a copy of the published file, written in one checkpoint: ``warehouse.build``) is
+renamed into place instead of being copied again.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -29,12 +32,17 @@ from ingest import faults
 from ingest.config import Paths
 from warehouse.file_lock import wait_until_free
 
+log = logging.getLogger(__name__)
+
 KEEP_RELEASES_ENV = "GRIDFUSION_KEEP_RELEASES"
 DEFAULT_KEEP_RELEASES = 7
 PUBLIC_SCHEMA = "marts"
 # What publishing's DuckDB may hold before it spills beside the file it writes. Left to itself it takes up to
 # 80 % of the machine, and copying a city's warehouse took it past 10 GiB.
 PUBLISH_MEMORY_LIMIT = "4GB"
+# A DuckDB file starts with its main header and then two database headers, a 4 KiB block each. A checkpoint
+# writes the next header (its iteration counted up by one) over the older of the two.
+HEADER_BLOCK = 4096
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class Published:
     warehouse: Path
     analytics: Path
     release: Path
+    moved: bool  # the candidate itself became the published file (no copy needed)
 
 
 def keep_releases() -> int:
@@ -74,6 +83,33 @@ def _successor(published: Path, staged: Path) -> Iterator[duckdb.DuckDBPyConnect
         con.execute("commit")
     if _wal(staged).exists():
         raise RuntimeError(f"{staged} still has a write-ahead log after its commit; refusing to publish it")
+
+
+def _database_headers(database: Path) -> tuple[bytes, list[tuple[int, bytes]]]:
+    """A DuckDB file's main header, and each database header's iteration with its bytes."""
+    with database.open("rb") as file:
+        head = file.read(3 * HEADER_BLOCK)
+    slots = (head[at : at + HEADER_BLOCK] for at in (HEADER_BLOCK, 2 * HEADER_BLOCK))
+    return head[:HEADER_BLOCK], [(int.from_bytes(slot[8:16], "little"), slot) for slot in slots]
+
+
+def written_once_over(candidate: Path, published: Path) -> bool:
+    """Whether ``candidate`` is ``published`` and one checkpoint more: its older database header is, byte for
+    byte, the published file's current one, and its newer header the next iteration.
+
+    A checkpoint writes around every block of the header it replaces, so the blocks the published headers
+    point to are untouched in such a candidate: a reader whose open spans the swap reads the previous night.
+    A second checkpoint may reuse those blocks, and a published file written to since the candidate was
+    copied has another current header; neither passes.
+    """
+    published_main, published_slots = _database_headers(published)
+    candidate_main, candidate_slots = _database_headers(candidate)
+    current = max((0, 1), key=lambda slot: published_slots[slot][0])
+    return (
+        candidate_main == published_main
+        and candidate_slots[current] == published_slots[current]
+        and candidate_slots[1 - current][0] == published_slots[current][0] + 1
+    )
 
 
 def _stage(source: Path, target: Path) -> Path:
@@ -117,16 +153,21 @@ def export_analytics(candidate: Path, target: Path) -> Path:
     return staged
 
 
-def _swap_in(warehouse: Path, paths: Paths) -> None:
+def _swap_in(warehouse: Path, paths: Paths, movable: bool) -> bool:
     """Make ``warehouse``'s contents the published ones, with their analytics export; both are staged before
-    either moves."""
+    either moves. A ``movable`` file written once over the published one is renamed into place itself;
+    returns whether it was."""
     for published in (paths.warehouse, paths.analytics):
         wait_until_free(published)
+    move = movable and (not paths.warehouse.exists() or written_once_over(warehouse, paths.warehouse))
+    if movable and not move:
+        log.warning("%s is not the published warehouse plus one checkpoint: publishing a copy", warehouse)
     analytics = export_analytics(warehouse, paths.analytics)
-    staged = _stage(warehouse, paths.warehouse)
+    staged = warehouse if move else _stage(warehouse, paths.warehouse)
     faults.reached("publish.before_swap")
     os.replace(staged, paths.warehouse)
     os.replace(analytics, paths.analytics)
+    return move
 
 
 def _keep_as(release: Path, published: Path) -> None:
@@ -150,17 +191,18 @@ def releases(paths: Paths) -> list[Path]:
 def publish(candidate: Path, load_date: date, paths: Paths | None = None) -> Published:
     paths = paths or Paths.from_env()
     keep = keep_releases()  # a bad setting stops the night before anything moves
-    _swap_in(candidate, paths)
+    moved = _swap_in(candidate, paths, movable=True)
     release = (
         paths.warehouse_dir
         / "releases"
         / f"gridfusion-{load_date.isoformat()}-{datetime.now():%Y%m%dT%H%M%S}.duckdb"
     )
     _keep_as(release, paths.warehouse)
-    candidate.unlink()
+    if not moved:
+        candidate.unlink()
     for old in releases(paths)[:-keep]:
         old.unlink()
-    return Published(paths.warehouse, paths.analytics, release)
+    return Published(paths.warehouse, paths.analytics, release, moved)
 
 
 def published_release(paths: Paths) -> Path | None:
@@ -185,6 +227,6 @@ def roll_back(release: Path | None = None, paths: Paths | None = None) -> Path:
         release = kept[kept.index(current) - 1]
     if release not in kept:
         raise LookupError(f"{release} is not a kept release; kept: {', '.join(r.name for r in kept)}")
-    _swap_in(release, paths)
+    _swap_in(release, paths, movable=False)  # a kept release stays where it is
     _keep_as(release, paths.warehouse)
     return release
