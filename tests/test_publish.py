@@ -17,13 +17,13 @@ from ingest.landing import land
 from ingest.references import validation_order
 from tests.conftest import table_fingerprints
 from warehouse.build import WarehouseBuildFailed, build
-from warehouse.publish import publish, written_once_over
+from warehouse.publish import HEADER_BLOCK, publish, written_once_over
 
 DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
-# A DuckDB file's main header and its two database headers, 4 KiB each. Opening a file, DuckDB reads these,
-# closes the file, then opens the path again and reads the blocks they point to (strace shows three opens of
-# the path, no read of the headers after the last one).
-HEADERS = 3 * 4096
+# A DuckDB file's main header and its two database headers (warehouse.publish.HEADER_BLOCK each). Opening a
+# file, DuckDB reads these, closes the file, then opens the path again and reads the blocks they point to
+# (strace shows three opens of the path, no read of the headers after the last one).
+HEADERS = 3 * HEADER_BLOCK
 
 
 def _load(day: date, paths) -> None:
