@@ -177,17 +177,18 @@ def run_suite(
         checked[RECHECK] = recheck.astype("int8")
     outcomes = []
     with gx_project_lock(paths):
-        for rules, part in _suite_parts(contract, load_date, checked):
+        for rules, part in _suite_parts(contract, load_date, checked, recheck):
             checkpoint = _checkpoint(contract, load_date, paths, recheck is not None, rules)
             result = checkpoint.run(
                 batch_parameters={"dataframe": part}, run_id=gx.RunIdentifier(run_name=run_name)
             )
             outcomes += _outcomes(result)
         faults.reached("validate.mid_suite")
-    outcomes = _merged(outcomes)
+    suite = expectations_for(contract, load_date)
+    outcomes = _merged(outcomes, suite)
     if recheck is None:
         return outcomes
-    whole_batch = {e.meta["rule"] for e in expectations_for(contract, load_date) if is_whole_batch(e)}
+    whole_batch = {e.meta["rule"] for e in suite if is_whole_batch(e)}
     return _with_carried(outcomes, whole_batch, carried, recheck)
 
 
@@ -197,15 +198,20 @@ VALIDATE_ROWS = 2_000_000
 
 
 def _suite_parts(
-    contract: Contract, load_date: date, checked: pd.DataFrame
+    contract: Contract, load_date: date, checked: pd.DataFrame, recheck: pd.Series | None = None
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """Which rules (``build_suite``'s ``rules``) run on which frame: all on ``checked``, or for a large
     batch the whole-batch ones on its columns they read and the row ones on each slice (index kept, so an
-    unexpected row is named by its place in the batch)."""
-    if len(checked) <= VALIDATE_ROWS:
+    unexpected row is named by its place in the batch). A batch that carried rows gives its row rules only
+    the ``recheck`` rows: the rest would be read only to be skipped by their row condition."""
+    if recheck is None and len(checked) <= VALIDATE_ROWS:
         yield "all", checked
         return
     yield "whole_batch", checked[whole_batch_columns(contract, load_date)]
+    if recheck is not None:
+        # With nothing to recheck, one carried row (skipped by the row condition) still gives each row
+        # rule its outcome.
+        checked = checked[recheck.to_numpy()] if recheck.any() else checked.iloc[:1]
     for start in range(0, len(checked), VALIDATE_ROWS):
         yield "row", checked.iloc[start : start + VALIDATE_ROWS]
 
@@ -231,10 +237,12 @@ def _outcomes(result) -> list[RuleOutcome]:
     return outcomes
 
 
-def _merged(outcomes: list[RuleOutcome]) -> list[RuleOutcome]:
-    """One outcome per rule from its outcomes on the slices of a batch, in the order the rules first come."""
+def _merged(outcomes: list[RuleOutcome], suite: list) -> list[RuleOutcome]:
+    """One outcome per rule from its outcomes on the parts of a batch, in the ``suite``'s order of rules,
+    however the batch was split."""
+    order = {e.meta["rule"]: i for i, e in enumerate(suite)}
     by_rule: dict[str, list[RuleOutcome]] = {}
-    for o in outcomes:
+    for o in sorted(outcomes, key=lambda o: order.get(o.rule, len(order))):
         by_rule.setdefault(o.rule, []).append(o)
     merged = []
     for rule, found in by_rule.items():
