@@ -45,6 +45,7 @@ from ingest import faults, manifest
 from ingest.carry import carried_verdicts
 from ingest.config import Paths, partition
 from ingest.contracts import Contract
+from ingest.files import sharing
 from ingest.landing import write_parquet_atomic, write_parquet_parts_atomic, write_text_atomic
 from ingest.parse import PARSE_ROWS, reads_optional_types, unreadable
 
@@ -431,11 +432,13 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
             len(quarantined),
             _samples(contract, frame, tuple(quarantined), landed),
         )
-    write_parquet_parts_atomic(
-        (part for _, part in _landed_parts(landed, keep, wanted=True)),
-        schema,
-        partition(paths.accepted, contract, load_date) / f"{batch.batch_id}.parquet",
-    )
+    accepted = partition(paths.accepted, contract, load_date) / f"{batch.batch_id}.parquet"
+    if quarantined:
+        write_parquet_parts_atomic(
+            (part for _, part in _landed_parts(landed, keep, wanted=True)), schema, accepted
+        )
+    else:
+        sharing(landed, accepted)  # every row accepted: the landed file is the accepted one
     faults.reached("validate.before_commit")
 
     batch.status = "accepted"

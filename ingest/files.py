@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,20 @@ def replacing(target: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
         raise
     _fsync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def sharing(source: Path, target: Path) -> None:
+    """``target`` made the same file as ``source``, durably: a hard link where the file system allows one
+    (nothing copied), else a copy. Only for files that are never written in place, as none that
+    ``replacing`` writes are: a later version of either takes a new name, the other keeps the old one."""
+    if target.exists() and os.path.samefile(source, target):
+        return  # already shared (a rerun); renaming a link over its own file would leave the temporary
+    with replacing(target) as tmp:
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
 
 
 def sources_digest(sources: Iterable[Path], root: Path, salt: bytes = b"") -> str:

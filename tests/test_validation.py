@@ -139,3 +139,19 @@ def test_a_night_landed_and_validated_in_slices_equals_one_done_whole(tmp_path, 
     assert sum(len(f) for k, f in whole.items() if k.startswith("quarantine")) > 0
     for key, frame in whole.items():
         pd.testing.assert_frame_equal(sliced[key], frame, obj=key)
+
+
+def test_a_batch_accepted_whole_shares_its_landed_file(home):
+    grids = get("city", "grids")
+    land(grids, DAY1, home)
+    batch = validate(grids, DAY1, home)
+    assert (batch.status, batch.rows_quarantined) == ("accepted", 0)
+    accepted = partition(home.accepted, grids, DAY1)
+    landed = partition(home.landing_parquet, grids, DAY1) / f"{batch.batch_id}.parquet"
+    assert (accepted / landed.name).samefile(landed)  # nothing rewritten
+
+    batch.status = "landed"  # validated again, as after a crash between the accepted file and the commit
+    manifest.write(home.manifest, batch)
+    assert validate(grids, DAY1, home).status == "accepted"
+    assert [f.name for f in accepted.iterdir()] == [landed.name]  # no temporary file left behind
+    assert (accepted / landed.name).samefile(landed)
