@@ -123,7 +123,9 @@ def needs_recheck(carried: pd.Series, reference_helpers: dict[str, pd.Series]) -
     """The rows whose row rules must run: those not carried, those quarantined by a rule that depends on the
     night (a key delivered since, a date no longer in the future), and any naming a key not delivered."""
     night_dependent = f"[^,]*:(?:{'|'.join(NIGHT_DEPENDENT)})"
-    recheck = carried.isna() | carried.fillna("").str.contains(f"(?:^|,){night_dependent}(?:,|$)")
+    recheck = carried.isna()
+    quarantined = carried[~recheck & carried.ne("")]  # few: the regex reads only these
+    recheck[quarantined.index] = quarantined.str.contains(f"(?:^|,){night_dependent}(?:,|$)")
     for helper in reference_helpers.values():
         recheck |= helper.notna()
     return recheck
