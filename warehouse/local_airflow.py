@@ -28,6 +28,7 @@ PRELOADED_LIBRARIES = "airflow.sdk,pandas,pyarrow.parquet,duckdb,great_expectati
 # write at once; each waits up to this long for another's write lock, not SQLite's default 5 s, which a
 # busy machine's scheduler outlasted ("database is locked").
 SQLITE_CONNECT_ARGS = {"timeout": 60}
+LOCKED_ATTEMPTS, LOCKED_RETRY_SECONDS = 3, 5
 
 
 # Headless Chromium as a root process on a machine with no network: no sandbox, no GPU, no calls home.
@@ -186,10 +187,27 @@ def backfill(paths: Paths, first: date, last: date, log: Path) -> None:
     """Queue the nights ``first`` .. ``last`` for the scheduler, to run one at a time, oldest first.
 
     The nightly DAG is unpaused too: the scheduler starts no run of a paused DAG, backfill or not.
+    A command that lost the metadata DB's lock to the running scheduler is tried again: SQLite refuses a
+    write that would deadlock at once, without the wait of ``SQLITE_CONNECT_ARGS``, and Airflow takes back
+    a backfill whose runs it could not create for that reason, so a second try starts clean.
     """
     for args in (backfill_command(first, last), ["dags", "unpause", NIGHTLY_DAG]):
-        if airflow(args, paths, log):
-            raise RuntimeError(f"airflow {' '.join(args)} failed; see {log}")
+        for attempt in range(1, LOCKED_ATTEMPTS + 1):
+            failed, output = _airflow_output(args, paths, log)
+            if not failed:
+                break
+            if "database is locked" not in output or attempt == LOCKED_ATTEMPTS:
+                raise RuntimeError(f"airflow {' '.join(args)} failed; see {log}:\n{output[-3000:]}")
+            time.sleep(LOCKED_RETRY_SECONDS)
+
+
+def _airflow_output(args: list[str], paths: Paths, log: Path) -> tuple[int, str]:
+    """``airflow(args)``'s exit code and what it appended to ``log``."""
+    written = log.stat().st_size if log.exists() else 0
+    code = airflow(args, paths, log)
+    with log.open("rb") as appended:
+        appended.seek(written)
+        return code, appended.read().decode(errors="replace")
 
 
 if __name__ == "__main__":
