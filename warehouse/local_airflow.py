@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from ingest.config import REPO_ROOT, Paths
 from warehouse.backfill import NIGHTLY_DAG, backfill_command, pool_command
@@ -29,6 +30,9 @@ PRELOADED_LIBRARIES = "airflow.sdk,pandas,pyarrow.parquet,duckdb,great_expectati
 # busy machine's scheduler outlasted ("database is locked").
 SQLITE_CONNECT_ARGS = {"timeout": 60}
 LOCKED_ATTEMPTS, LOCKED_RETRY_SECONDS = 3, 5
+# How a command that failed on the lock ends; a write that only warns (the CLI's audit log) reads
+# "Failed to log action (sqlite3.OperationalError) database is locked".
+LOCK_REFUSED = "OperationalError: (sqlite3.OperationalError) database is locked"
 
 
 # Headless Chromium as a root process on a machine with no network: no sandbox, no GPU, no calls home.
@@ -88,8 +92,7 @@ def airflow(args: list[str], paths: Paths, log: Path) -> int:
 def prepare(paths: Paths, log: Path) -> None:
     """Create the metadata DB and the ``duckdb_writer`` pool the nightly DAG's warehouse tasks wait on."""
     for args in (["db", "migrate"], pool_command()):
-        if airflow(args, paths, log):
-            raise RuntimeError(f"airflow {' '.join(args)} failed; see {log}")
+        checked_airflow(args, paths, log)
 
 
 def admin_password(paths: Paths) -> str:
@@ -191,23 +194,30 @@ def backfill(paths: Paths, first: date, last: date, log: Path) -> None:
     write that would deadlock at once, without the wait of ``SQLITE_CONNECT_ARGS``, and Airflow takes back
     a backfill whose runs it could not create for that reason, so a second try starts clean.
     """
+    retrying = Retrying(
+        retry=retry_if_exception_type(MetadataLocked),
+        stop=stop_after_attempt(LOCKED_ATTEMPTS),
+        wait=wait_fixed(LOCKED_RETRY_SECONDS),
+        reraise=True,
+    )
     for args in (backfill_command(first, last), ["dags", "unpause", NIGHTLY_DAG]):
-        for attempt in range(1, LOCKED_ATTEMPTS + 1):
-            failed, output = _airflow_output(args, paths, log)
-            if not failed:
-                break
-            if "database is locked" not in output or attempt == LOCKED_ATTEMPTS:
-                raise RuntimeError(f"airflow {' '.join(args)} failed; see {log}:\n{output[-3000:]}")
-            time.sleep(LOCKED_RETRY_SECONDS)
+        retrying(checked_airflow, args, paths, log)
 
 
-def _airflow_output(args: list[str], paths: Paths, log: Path) -> tuple[int, str]:
-    """``airflow(args)``'s exit code and what it appended to ``log``."""
+class MetadataLocked(RuntimeError):
+    """An airflow command failed because another process held the metadata DB's lock."""
+
+
+def checked_airflow(args: list[str], paths: Paths, log: Path) -> None:
+    """``airflow(args)``, raising with the end of what the command wrote to ``log`` when it fails."""
     written = log.stat().st_size if log.exists() else 0
-    code = airflow(args, paths, log)
+    if not airflow(args, paths, log):
+        return
     with log.open("rb") as appended:
         appended.seek(written)
-        return code, appended.read().decode(errors="replace")
+        output = appended.read().decode(errors="replace")
+    error = MetadataLocked if LOCK_REFUSED in output else RuntimeError
+    raise error(f"airflow {' '.join(args)} failed; see {log}:\n{output[-3000:]}")
 
 
 if __name__ == "__main__":
