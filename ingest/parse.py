@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -31,10 +32,32 @@ def source_columns(raw: pd.DataFrame) -> list[str]:
     return [c for c in raw.columns if c not in LINEAGE]
 
 
+# Rows whose source values hash alike (DuckDB's ``hash`` of all of them): the only rows that can be copies.
+SAME_HASH_SQL = """
+with hashed as (select _row, hash(columns(* exclude (_row))) as row_hash from extract)
+select _row from hashed
+semi join (select row_hash from hashed group by row_hash having count(*) > 1) using (row_hash)
+order by _row
+"""
+
+
 def without_copies(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The extract without exact copies of a row (every column as sent: the export repeating it), and how
-    many were dropped. Copies that differ in any column stay, for the key's uniqueness rule to refuse."""
-    copies = raw.duplicated(subset=source_columns(raw)).to_numpy()
+    many were dropped. Copies that differ in any column stay, for the key's uniqueness rule to refuse.
+
+    DuckDB hashes every row and finds the few whose hash repeats; only those are compared value by value
+    (pandas' ``duplicated``), so a snapshot of millions of rows is not factorised column by column."""
+    columns = source_columns(raw)
+    if len(raw) < 2 or not columns:
+        return raw, 0
+    values = pa.table(
+        {f"c{n}": pa.array(raw[name], pa.large_string(), from_pandas=True) for n, name in enumerate(columns)}
+    )
+    with duckdb.connect() as con:
+        con.register("extract", values.append_column("_row", pa.arange(0, len(raw))))
+        alike = con.sql(SAME_HASH_SQL).fetchnumpy()["_row"]
+    copies = np.zeros(len(raw), dtype=bool)
+    copies[alike] = raw.iloc[alike].duplicated(subset=columns).to_numpy()
     if not copies.any():
         return raw, 0
     kept = raw[~copies].reset_index(drop=True)

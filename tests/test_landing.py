@@ -18,7 +18,7 @@ from ingest import manifest
 from ingest.config import partition
 from ingest.contracts import CONTRACTS, get
 from ingest.landing import land
-from ingest.parse import raw_records
+from ingest.parse import raw_records, without_copies
 from ingest.readers import (
     ExtractError,
     detect_encoding,
@@ -207,6 +207,28 @@ def test_raw_record_is_the_json_of_the_source_values_however_awkward():
     ]
     assert records == expected
     assert [json.loads(r)["姓名"] for r in records] == sent["姓名"]
+
+
+def test_only_exact_copies_of_a_row_are_dropped_and_the_first_stays():
+    """Copies are found by hash first; only rows equal in every source column (a missing value equal to a
+    missing one) are dropped, whatever their place in the extract, and lineage does not count."""
+    raw = pd.DataFrame(
+        {
+            "编号": ["A1", "A2", "A1", "A1", "A3", "A3", "A4", "A4", "A2"],
+            "姓名": ["王五", "李四", "王五", "王五 ", None, None, "赵六", "赵六", "李四"],
+            "_source_row": range(1, 10),
+            "_source_file": ["p1.json"] * 5 + ["p2.json"] * 4,
+        },
+        dtype=object,
+    )
+    raw.attrs["source_types"] = {"编号": "VARCHAR"}
+    kept, copies = without_copies(raw)
+    assert copies == 4
+    assert kept["_source_row"].tolist() == [1, 2, 4, 5, 7]  # "王五 " differs by a space: it stays
+    assert kept.attrs == raw.attrs
+    distinct = raw.iloc[[0, 1, 3]]
+    unchanged, none = without_copies(distinct)
+    assert unchanged is distinct and none == 0
 
 
 def test_gbk_text_that_happens_to_be_valid_utf8_is_still_read_as_gbk(tmp_path):
