@@ -7,18 +7,27 @@ import shutil
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pytest
 from typer.testing import CliRunner
 
 from warehouse import person_resolution
 from warehouse.cli import app
 from warehouse.identity_quality import measure, measure_warehouse, truth_records
-from warehouse.person_resolution import ScoredPair, cluster, resolve, train
+from warehouse.person_resolution import PAIRS_SCHEMA, cluster, resolve, train
 
 
 def _records(rows: list[tuple[str, str]], column: str) -> pd.DataFrame:
     return pd.DataFrame(
         [("gov.residents", key, value) for key, value in rows],
         columns=["record_source", "record_key", column],
+    )
+
+
+def scored(*pairs: tuple[str, str, float]) -> pa.Table:
+    """Pairs as ``score_pairs`` gives them."""
+    return pa.Table.from_pylist(
+        [dict(zip(PAIRS_SCHEMA.names, pair, strict=True)) for pair in pairs], schema=PAIRS_SCHEMA
     )
 
 
@@ -50,11 +59,11 @@ def test_a_record_without_id_joins_its_strongest_match_and_never_two_id_numbers(
     features["record_id"] = features["record_source"] + "|" + features["record_key"]
     features["feature_digest"] = features["record_id"]  # any value: clustering only carries it along
     worker, caller = "city.grid_workers|W1", "gov.hotline_callers|O1"
-    pairs = [
-        ScoredPair(worker, "gov.residents|R1", 0.97),
-        ScoredPair(worker, "party.members|M1", 0.99),
-        ScoredPair(caller, worker, 0.96),
-    ]
+    pairs = scored(
+        (worker, "gov.residents|R1", 0.97),
+        (worker, "party.members|M1", 0.99),
+        (caller, worker, 0.96),
+    )
     links = cluster(features, pairs, {worker: "gov.residents|R1"}).set_index("record_key")
     assert links.loc["W1", "person_anchor"] == links.loc["O1", "person_anchor"] == "id:210202198001010011"
     assert links.loc["R1", "person_anchor"] == "id:210202197502020022"
@@ -123,8 +132,11 @@ def test_identity_quality_command_prints_and_writes_the_scores(nightly_run, trut
     assert written["persons"] == truth.summary["persons"]
 
 
-def test_a_new_record_joins_kept_persons_and_never_two_id_numbers():
-    """Incremental clustering: kept records start in their persons; a new record may join two of them."""
+@pytest.mark.parametrize("union_pairs", [person_resolution.UNION_PAIRS, 1])
+def test_a_new_record_joins_kept_persons_and_never_two_id_numbers(union_pairs, monkeypatch):
+    """Incremental clustering: kept records start in their persons; a new record may join two of them. The
+    union-find takes the pairs in slices: one pair a slice joins the same persons."""
+    monkeypatch.setattr(person_resolution, "UNION_PAIRS", union_pairs)
     rows = [
         ("gov.hotline_callers", "A1", None, "+8613000000001"),
         ("gov.hotline_callers", "A2", None, "+8613000000001"),
@@ -150,12 +162,12 @@ def test_a_new_record_joins_kept_persons_and_never_two_id_numbers():
             "match_probability": [0.99, 0.99, None, None, None],
         }
     )
-    pairs = [
-        ScoredPair("city.grid_workers|N", "gov.hotline_callers|A1", 0.97),
-        ScoredPair("city.grid_workers|N", "gov.hotline_callers|B1", 0.96),
-        ScoredPair("city.grid_workers|M", "party.members|C1", 0.99),
-        ScoredPair("city.grid_workers|M", "party.members|D1", 0.98),
-    ]
+    pairs = scored(
+        ("city.grid_workers|N", "gov.hotline_callers|A1", 0.97),
+        ("city.grid_workers|N", "gov.hotline_callers|B1", 0.96),
+        ("city.grid_workers|M", "party.members|C1", 0.99),
+        ("city.grid_workers|M", "party.members|D1", 0.98),
+    )
     links = cluster(features, pairs, {}, kept).set_index("record_key")
     assert set(links.loc[["A1", "A2", "B1", "N"], "person_anchor"]) == {"tel:+8613000000001"}
     assert links.loc["B1", "match_probability"] == 0.96 and links.loc["B1", "resolved_by"] == "model"

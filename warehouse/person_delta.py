@@ -18,12 +18,14 @@ import time
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from warehouse.person_resolution import (
     BLOCKING_KEYS,
     FEATURES_SQL,
     LINK_COLUMNS,
     NAMESAKES_SQL,
+    PAIRS_SCHEMA,
     cluster,
     score_pairs,
 )
@@ -162,16 +164,23 @@ def _resolve_changes(con: duckdb.DuckDBPyConnection, model: dict | None) -> pd.D
     if not touched:
         log.info("person resolution: nothing to resolve again; no pairs scored")
         return con.sql(f"select {', '.join(LINK_COLUMNS)} from previous limit 0").df()
-    pairs = []
+    pairs = PAIRS_SCHEMA.empty_table()
     if model and total > 1 and unsettled:
         reachable = con.sql(_reachable_sql()).df()
         frequencies = con.sql(NAME_FREQUENCIES_SQL).df()
         pairs = score_pairs(reachable, model, frequencies)
         log.info(
-            "person resolution: %d records scored against %d: %d pairs", touched, len(reachable), len(pairs)
+            "person resolution: %d records scored against %d: %d pairs",
+            touched,
+            len(reachable),
+            pairs.num_rows,
         )
-    ends = [p.left for p in pairs] + [p.right for p in pairs]
-    con.register("pair_ends", pd.DataFrame({"record_id": pd.Series(ends, dtype="string")}))
+    con.register(
+        "pair_ends",
+        pa.table(
+            {"record_id": pa.chunked_array([*pairs["left"].chunks, *pairs["right"].chunks], pa.string())}
+        ),
+    )
     con.execute(f"create or replace temp table involved as {INVOLVED_SQL}")
     involved = con.sql("select * from involved").df()
     kept = involved[involved["kept_anchor"].notna()].rename(

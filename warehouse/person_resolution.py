@@ -25,7 +25,6 @@ import tempfile
 from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -97,11 +96,9 @@ LINK_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class ScoredPair:
-    left: str
-    right: str
-    probability: float
+# The pairs at or above the threshold (``score_pairs``), as Arrow columns: a city's millions of them as Python
+# objects took more than 2 GiB.
+PAIRS_SCHEMA = pa.schema([("left", pa.string()), ("right", pa.string()), ("probability", pa.float64())])
 
 
 def _agreement(column: str, m_agree: float, u_agree: float | None = None) -> cl.CustomComparison:
@@ -203,10 +200,8 @@ def train_model(features: Features, records: int | None = None) -> tuple[int, di
     return trained_on, model
 
 
-def score_pairs(
-    features: Features, model: dict, name_frequencies: pd.DataFrame | None = None
-) -> list[ScoredPair]:
-    """The pairs ``model`` scores at or above the threshold among ``features``.
+def score_pairs(features: Features, model: dict, name_frequencies: pd.DataFrame | None = None) -> pa.Table:
+    """The pairs ``model`` scores at or above the threshold among ``features`` (``PAIRS_SCHEMA``).
 
     With ``name_frequencies`` (``full_name``, ``tf_full_name``: each name's share of a larger set of records)
     the names are weighed by that set rather than by ``features``, and only pairs of which one side is
@@ -225,8 +220,10 @@ def score_pairs(
             linker.table_management.register_term_frequency_lookup(db.register(name_frequencies), "full_name")
         scored = linker.inference.predict(threshold_match_probability=MATCH_THRESHOLD)
         # the three columns used, not Splink's every comparison column of every pair
-        pairs = scored.as_duckdbpyrelation().select("record_id_l, record_id_r, match_probability").fetchall()
-    return [ScoredPair(left, right, round(float(probability), 6)) for left, right, probability in pairs]
+        pairs = scored.as_duckdbpyrelation().select(
+            'record_id_l as "left", record_id_r as "right", round(match_probability, 6) as probability'
+        )
+        return pairs.to_arrow_table().cast(PAIRS_SCHEMA)
 
 
 # What a DuckDB of person resolution (Splink's, the clustering's) may hold before it spills to disk. Left to
@@ -321,7 +318,7 @@ def _arrays(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, np.ndarray]:
 
 def cluster(
     features: pd.DataFrame,
-    pairs: list[ScoredPair],
+    pairs: pa.Table,
     namesakes: dict[str, str] | None = None,
     kept: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -335,7 +332,7 @@ def cluster(
 
 def cluster_features(
     con: duckdb.DuckDBPyConnection,
-    pairs: list[ScoredPair],
+    pairs: pa.Table,
     namesakes: dict[str, str] | None = None,
     kept: pd.DataFrame | None = None,
 ) -> pa.Table:
@@ -358,16 +355,7 @@ def cluster_features(
             {"record_id": "string", "person_anchor": "string", "match_probability": float}
         ),
     )
-    con.register(
-        "cluster_pairs",
-        pa.table(
-            {
-                "left": pa.array([p.left for p in pairs], pa.string()),
-                "right": pa.array([p.right for p in pairs], pa.string()),
-                "probability": pa.array([p.probability for p in pairs], pa.float64()),
-            }
-        ),
-    )
+    con.register("cluster_pairs", pairs)
     con.register(
         "cluster_namesakes",
         pa.table(
@@ -403,6 +391,10 @@ def cluster_features(
         con.execute("drop table if exists temp.cluster_nodes")
 
 
+# Pairs the union-find takes in as Python numbers at a time: five lists of a city's pairs took about 1 GiB.
+UNION_PAIRS = 500_000
+
+
 def _union(
     node_of_record: np.ndarray,
     joined: np.ndarray,
@@ -424,23 +416,25 @@ def _union(
             n = parent[n]
         return n
 
-    for a, b, left, right, probability in zip(
-        node_of_record[pairs["left_at"]].tolist(),
-        node_of_record[pairs["right_at"]].tolist(),
-        pairs["left_at"].tolist(),
-        pairs["right_at"].tolist(),
-        pairs["probability"].tolist(),
-        strict=True,
-    ):
-        a, b = root(a), root(b)
-        if a == b or (id_node[a] >= 0 and id_node[b] >= 0):
-            continue  # already one person, or two different ID numbers: the model may not merge them
-        parent[b] = a
-        if id_node[a] < 0:
-            id_node[a] = id_node[b]
-        for record in (left, right):
-            if np.isnan(joined[record]):
-                joined[record] = probability
+    for start in range(0, len(pairs["left_at"]), UNION_PAIRS):  # as Python numbers a slice at a time
+        at = slice(start, start + UNION_PAIRS)
+        for a, b, left, right, probability in zip(
+            node_of_record[pairs["left_at"][at]].tolist(),
+            node_of_record[pairs["right_at"][at]].tolist(),
+            pairs["left_at"][at].tolist(),
+            pairs["right_at"][at].tolist(),
+            pairs["probability"][at].tolist(),
+            strict=True,
+        ):
+            a, b = root(a), root(b)
+            if a == b or (id_node[a] >= 0 and id_node[b] >= 0):
+                continue  # already one person, or two different ID numbers: the model may not merge them
+            parent[b] = a
+            if id_node[a] < 0:
+                id_node[a] = id_node[b]
+            for record in (left, right):
+                if np.isnan(joined[record]):
+                    joined[record] = probability
 
     alone = np.isnan(joined[namesakes["worker_at"]])  # workers no pair joined
     by_namesake = np.zeros(len(node_of_record), dtype=bool)
@@ -545,7 +539,7 @@ def resolve(con: duckdb.DuckDBPyConnection, records: str, model: dict | None) ->
     """One row per record of ``records`` (a query on ``con``, the warehouse) with its person anchor and how
     it was resolved; ``model`` (from ``train`` on these records) scores the pairs, when ``needs_model``."""
     with features_in(con, records):
-        pairs = []
+        pairs = PAIRS_SCHEMA.empty_table()
         if model and needs_model(con):
             with _streamed(con) as features:
                 pairs = score_pairs(features, model)
