@@ -17,7 +17,6 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 from expectations import drift  # noqa: E402

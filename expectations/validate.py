@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from expectations.committed import committed_batches
 from expectations.masking import mask_raw_record
@@ -75,8 +76,12 @@ class RuleOutcome:
 
 @cache
 def gx_context(root: Path):
+    """The file context under ``root``, without a progress bar per metric: a night's log and the bench's
+    table are read by people, and the bars were most of what they printed."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    return gx.get_context(mode="file", project_root_dir=str(root))
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
 
 
 def _checkpoint(
