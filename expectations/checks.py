@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
+import pandas as pd
 import shapely
 from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation, MulticolumnMapExpectation
@@ -116,6 +117,27 @@ class ExpectColumnValuesToBeValidPolygon(ColumnMapExpectation):
     map_metric = "column_values.valid_polygon"
     success_keys = ("mostly",)
     library_metadata: ClassVar[dict] = {"tags": ["geometry", "shapely"], "contributors": ["gridfusion"]}
+
+
+class ColumnValuesNotAfter(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.not_after"
+    condition_value_keys = ("latest",)
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column, latest, **kwargs):
+        """Compared column-wise: GX's own between rule does so only for nanosecond times, and compared a
+        city's microsecond timestamps and dates one Python value at a time (157 s of a full load)."""
+        latest = pd.Timestamp(latest)
+        return column <= (latest if pd.api.types.is_datetime64_any_dtype(column.dtype) else latest.date())
+
+
+class ExpectColumnValuesToBeNotAfter(ColumnMapExpectation):
+    """Dates or times are no later than ``latest`` (a date column against its day)."""
+
+    latest: datetime
+    map_metric = "column_values.not_after"
+    success_keys = ("mostly", "latest")
+    library_metadata: ClassVar[dict] = {"tags": ["time"], "contributors": ["gridfusion"]}
 
 
 class MulticolumnValuesInStepOrder(MulticolumnMapMetricProvider):

@@ -19,6 +19,7 @@ import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column as RowColumn
 
 from expectations.checks import (
+    ExpectColumnValuesToBeNotAfter,
     ExpectColumnValuesToBeValidCnRic,
     ExpectColumnValuesToBeValidCnUscc,
     ExpectColumnValuesToBeValidPolygon,
@@ -74,10 +75,11 @@ def _domain_rules(contract: Contract) -> list[gxe.Expectation]:
     ]
 
 
-def _latest_possible(col_type: str, load_date: date) -> date | datetime:
-    """No event in the extract of day D happened after D+1 (a day of slack for clocks and time zones)."""
+def _latest_possible(col_type: str, load_date: date) -> datetime:
+    """No event in the extract of day D happened after D+1 (a day of slack for clocks and time zones): a
+    date no later than D+1, a time no later than the midnight that ends it."""
     last_day = load_date + timedelta(days=1)
-    return last_day if col_type == "date" else datetime.combine(last_day + timedelta(days=1), time())
+    return datetime.combine(last_day if col_type == "date" else last_day + timedelta(days=1), time())
 
 
 def expectations_for(contract: Contract, load_date: date) -> list[gxe.Expectation]:
@@ -128,9 +130,9 @@ def expectations_for(contract: Contract, load_date: date) -> list[gxe.Expectatio
             )
         if col.type in ("date", "timestamp") and not col.may_be_future:
             found.append(
-                gxe.ExpectColumnValuesToBeBetween(
+                ExpectColumnValuesToBeNotAfter(
                     column=col.name,
-                    max_value=_latest_possible(col.type, load_date),
+                    latest=_latest_possible(col.type, load_date),
                     meta=_meta(f"{col.name}:not_in_future", WARNING),
                 )
             )

@@ -1,10 +1,15 @@
-"""The national-code checks behind the custom expectations."""
+"""The checks behind the custom expectations: national codes, and times not after a bound."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+import great_expectations as gx
+import pandas as pd
+import pytest
 from stdnum.cn import ric
 
-from expectations.checks import is_valid_id_number
+from expectations.checks import ExpectColumnValuesToBeNotAfter, is_valid_id_number
 
 
 def _with_check(body: str) -> str:
@@ -35,3 +40,38 @@ def test_codes_created_after_the_birth_year_are_accepted():
 def test_masked_and_short_numbers_are_not_valid_full_numbers():
     assert not is_valid_id_number("210202********123X")
     assert not is_valid_id_number("210202900101123")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [date(2026, 11, 2), date(2026, 11, 3), None, date(9999, 12, 31), date(1900, 1, 1)],
+        pd.Series(
+            [
+                datetime(2026, 11, 2),
+                datetime(2026, 11, 2, 0, 0, 1),
+                None,
+                datetime(9999, 12, 31),
+                datetime(1900, 1, 1),
+            ],
+            dtype="datetime64[us]",
+        ),
+    ],
+    ids=["dates", "microsecond times"],
+)
+def test_not_after_holds_up_to_its_bound_and_flags_what_lies_beyond(values):
+    """Through Great Expectations, as a night checks ``not_in_future``: the bound itself passes, a null is
+    not checked, and a time the nanosecond range cannot hold is still flagged."""
+    context = gx.get_context(mode="ephemeral")
+    batch = (
+        context.data_sources.add_pandas("frame")
+        .add_dataframe_asset("frame")
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": pd.DataFrame({"happened": values})})
+    )
+    result = batch.validate(
+        ExpectColumnValuesToBeNotAfter(column="happened", latest=datetime(2026, 11, 2)),
+        result_format="COMPLETE",
+    )
+    assert not result.exception_info.get("raised_exception")
+    assert result.result["unexpected_index_list"] == [1, 3]
