@@ -31,6 +31,30 @@ def scored(*pairs: tuple[str, str, float]) -> pa.Table:
     )
 
 
+def test_any_change_to_what_a_record_says_of_its_person_changes_its_digest():
+    """A record resolves again, and its identity row is written again, when its digest changes: so a name
+    that only gained a space, or an ID number masked otherwise, must change it too."""
+    records = pd.DataFrame(
+        {
+            "record_source": ["gov.residents"] * 5,
+            "record_key": list("ABCDE"),
+            "full_name": ["王五", "王 五", "王五", "王五", "王五"],
+            "gender": ["男"] * 5,
+            "birth_date": [pd.Timestamp("1980-01-01")] * 5,
+            "id_number": ["210202********0011"] * 3 + ["210202******0011", "210202********0011"],
+            "phone": ["+8613800000001"] * 4 + ["+8613800000002"],
+            "community_code": ["210202001001"] * 5,
+        }
+    )
+    with duckdb.connect() as con:
+        con.register("records", records)
+        digests = dict(
+            con.sql(f"select record_key, feature_digest from ({person_resolution.FEATURES_SQL})").fetchall()
+        )
+    assert digests["A"] == digests["C"]
+    assert len({digests[k] for k in "ABDE"}) == 4
+
+
 def test_pairwise_scores_count_a_merge_and_a_split():
     truth = _records([("r1", "A"), ("r2", "A"), ("r3", "A"), ("r4", "B"), ("r5", "C")], "person_id")
     predicted = _records([("r1", "k1"), ("r2", "k1"), ("r3", "k2"), ("r4", "k2"), ("r6", "k3")], "person_key")

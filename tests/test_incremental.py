@@ -50,6 +50,48 @@ def _links(home) -> pd.DataFrame:
         )
 
 
+# Rows of int_person_identities that are not their record joined to its link, and person keys that are not one
+# per anchor: what an incremental night that missed a change would leave behind.
+IDENTITY_MISMATCHES_SQL = """
+with expected as (
+    select r.record_source, r.record_key, r.full_name, r.gender, r.birth_date, r.id_number, r.phone,
+        l.resolved_by, l.match_probability, l.resolved_at, l.person_anchor
+    from intermediate.int_person_records as r
+    join intermediate.int_person_links as l using (record_source, record_key)
+),
+joined as (
+    select * from intermediate.int_person_identities as i
+    full join expected as e using (record_source, record_key)
+)
+select
+    count(*) filter (
+        where (i.full_name, i.gender, i.birth_date, i.id_number, i.phone, i.resolved_by, i.match_probability,
+               i.resolved_at, i.record_key)
+            is distinct from (e.full_name, e.gender, e.birth_date, e.id_number, e.phone, e.resolved_by,
+               e.match_probability, e.resolved_at, e.record_key)
+    ),
+    (select count(distinct person_key) from joined) - (select count(distinct person_anchor) from joined),
+    (select count(distinct (person_key, person_anchor)) from joined)
+        - (select count(distinct person_anchor) from joined)
+from joined
+"""
+# Persons of dim_person that are not the persons of int_person_identities with their record counts.
+PERSON_MISMATCHES_SQL = """
+select count(*) from marts.dim_person as d
+full join (
+    select person_key, count(*) as source_record_count from intermediate.int_person_identities group by all
+) as i using (person_key)
+where d.source_record_count is distinct from i.source_record_count
+"""
+
+
+def _mismatches(home) -> tuple[int, ...]:
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        (identities,) = con.sql(IDENTITY_MISMATCHES_SQL).fetchall()
+        (persons,) = con.sql(PERSON_MISMATCHES_SQL).fetchall()
+    return (*identities, *persons)
+
+
 def _build_record(home) -> dict:
     return json.loads((home.reports / "build" / f"{LAST}.json").read_text())
 
@@ -78,11 +120,12 @@ def nights(tmp_path_factory, tiny_drops):
         logger = logging.getLogger("warehouse.person_delta")
         logger.addHandler(messages)
         level, logger.level = logger.level, logging.INFO
-        links_by_night = []
+        links_by_night, mismatches_by_night = [], []
         for n in range(DAYS):
             messages.nights.append([])
             run_night(START + timedelta(days=n), home)
             links_by_night.append(_links(home))
+            mismatches_by_night.append(_mismatches(home))
         messages.nights.append([])  # the replacing batch: cases only, no person record changes
         extract = drops / "city" / LAST.isoformat() / "cases.csv"
         lines = extract.read_bytes().splitlines(keepends=True)
@@ -112,6 +155,7 @@ def nights(tmp_path_factory, tiny_drops):
             "rebuilt": rebuilt,
             "messages": messages.nights,
             "links_by_night": [*links_by_night, incremental_links],
+            "mismatches_by_night": mismatches_by_night,
             "rebuilt_links": rebuilt_links,
             "quality": (incremental_quality, rebuilt_quality),
             "after_model_change": (table_fingerprints(home.warehouse), _build_record(home)),
@@ -157,6 +201,20 @@ def test_incremental_persons_are_the_persons_of_a_rebuild(nights):
     anchors = incremental["person_anchor"].reindex(rebuilt.index)
     assert (anchors == rebuilt["person_anchor"]).all(), rebuilt[anchors != rebuilt["person_anchor"]]
     assert (incremental["resolved_by"] != "single").sum() > by_id.sum()  # the model and namesakes joined some
+
+
+def test_each_night_identities_and_persons_agree_with_their_records_and_links(nights):
+    """Incremental, int_person_identities is every record joined to its link, with one person key per
+    anchor, and dim_person every person of those records, night after night."""
+    assert nights["mismatches_by_night"] == [(0, 0, 0, 0)] * DAYS
+
+
+def test_links_kept_from_an_earlier_night_keep_when_they_were_resolved(nights):
+    """After the first night, most links are the first night's, kept: only the rows resolved again are
+    written again, here and in int_person_identities."""
+    links = nights["links_by_night"][DAYS - 1]
+    nights_written = links["resolved_at"].value_counts()
+    assert len(nights_written) > 1 and nights_written.iloc[0] > nights_written.iloc[1:].sum()
 
 
 def test_incremental_nights_resolve_as_well_as_a_rebuild(nights):

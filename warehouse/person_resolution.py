@@ -43,31 +43,28 @@ SHARED_PHONE_SHARE = 0.01
 OTHER_PHONE_SHARE = 0.1
 
 # What Splink compares, one row per record: the ID number only where it is full, and its visible ends; and a
-# digest of all of it, so that a later night can tell the records it must resolve again (warehouse.person_delta).
+# digest of the record's columns as sent that all of it comes from, so that a later night can tell the records
+# it must resolve again (warehouse.person_delta). As sent: a record whose name gained a space or whose masked ID
+# number is masked otherwise is resolved again too, and so its row in int_person_identities is written again.
 FEATURES_SQL = """
-with features as (
-    select
-        record_source || '|' || record_key as record_id,
-        record_source,
-        record_key,
-        nullif(regexp_replace(full_name, '\\s', '', 'g'), '') as full_name,
-        gender,
-        birth_date,
-        case when id_number not like '%*%' then id_number end as full_id,
-        left(id_number, 6) as id_prefix,
-        right(id_number, 4) as id_suffix,
-        left(nullif(regexp_replace(full_name, '\\s', '', 'g'), ''), 1) as surname,
-        phone,
-        community_code
-    from records
-)
 select
-    *,
+    record_source || '|' || record_key as record_id,
+    record_source,
+    record_key,
+    nullif(regexp_replace(full_name, '\\s', '', 'g'), '') as full_name,
+    gender,
+    birth_date,
+    case when id_number not like '%*%' then id_number end as full_id,
+    left(id_number, 6) as id_prefix,
+    right(id_number, 4) as id_suffix,
+    left(nullif(regexp_replace(full_name, '\\s', '', 'g'), ''), 1) as surname,
+    phone,
+    community_code,
     -- typed the same whether the records come straight from the warehouse or through pandas (a timestamp)
     md5(to_json(struct_pack(
-        full_name, gender, birth_date := birth_date::date, full_id, id_prefix, id_suffix, phone, community_code
+        full_name, gender, birth_date := birth_date::date, id_number, phone, community_code
     ))::varchar) as feature_digest
-from features
+from records
 """
 
 UNSETTLED = "(l.full_id is null or r.full_id is null)"

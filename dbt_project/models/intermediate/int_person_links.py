@@ -2,10 +2,14 @@
 
 A full build resolves every record; a night after it resolves again only the records it must
 (warehouse.person_delta) and keeps every other row. Rows of records that are gone are deleted by the
-model's post-hook.
+model's post-hook. Every row written carries when (``resolved_at``): int_person_identities takes in only the
+rows resolved after its own.
 """
 
 import json
+from datetime import datetime
+
+import pyarrow as pa
 
 from warehouse.person_delta import resolve_changes
 from warehouse.person_resolution import LINK_COLUMNS, resolve
@@ -20,9 +24,14 @@ def model(dbt, session):
     records = dbt.ref("int_person_records")
     trained = dbt.ref("int_person_match_model").df()
     match_model = json.loads(trained["model_json"].iloc[0]) if len(trained) else None
+    resolved_at = pa.scalar(datetime.now(), pa.timestamp("us"))
     if not dbt.is_incremental:
-        return resolve(session, records.sql_query(), match_model)
-    previous = (
-        f"select record_source || '|' || record_key as record_id, {', '.join(LINK_COLUMNS)} from {dbt.this}"
-    )
-    return resolve_changes(session, records.sql_query(), previous, match_model)
+        links = resolve(session, records.sql_query(), match_model)
+    else:
+        previous = (
+            f"select record_source || '|' || record_key as record_id, {', '.join(LINK_COLUMNS)} "
+            f"from {dbt.this}"
+        )
+        changes = resolve_changes(session, records.sql_query(), previous, match_model)
+        links = pa.Table.from_pandas(changes, preserve_index=False)
+    return links.append_column("resolved_at", pa.repeat(resolved_at, links.num_rows))

@@ -1,5 +1,32 @@
 -- One row per real person across the three systems. No clear name, ID number or phone: a pseudonymous key,
 -- the surname with the rest masked, gender, birth year and the roles the person holds.
+--
+-- Incremental by person: a night recomputes the persons of the records int_person_identities wrote last (a
+-- person that changed has all of its records written again: warehouse.person_delta); the post-hook removes
+-- the persons no record belongs to any more.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='person_key',
+        on_schema_change='fail',
+        post_hook="
+            delete from {{ this }} as p
+            where not exists (select 1 from {{ ref('int_person_identities') }} as i where i.person_key = p.person_key)
+        "
+    )
+}}
+
+with identities as (
+    select * from {{ ref('int_person_identities') }}
+    {% if is_incremental() %}
+    where person_key in (
+        select person_key from {{ ref('int_person_identities') }}
+        where resolved_at = (select max(resolved_at) from {{ ref('int_person_identities') }})
+    )
+    {% endif %}
+)
+
 select
     person_key,
     {{ mask_name('min(full_name)') }} as masked_name,
@@ -12,5 +39,5 @@ select
     bool_or(record_source = 'party.volunteers') as is_volunteer,
     bool_or(record_source = 'gov.service_applicants') as is_service_applicant,
     count(*) as source_record_count
-from {{ ref('int_person_identities') }}
+from identities
 group by person_key
