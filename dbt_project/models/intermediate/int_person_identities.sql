@@ -1,6 +1,6 @@
 -- Which real person each record is, as a keyed pseudonym of the anchor int_person_links found for it
 -- (the record's own or its person's ID number, else a phone): stable across nights, not reversible.
--- A night takes in only the links resolved since the table's latest: the records new or changed, and those of
+-- A night takes in only the links of runs after the table's latest: the records new or changed, and those of
 -- the persons they touched (warehouse.person_delta).
 select
     r.record_source,
@@ -12,11 +12,11 @@ select
     r.phone,
     l.resolved_by,
     l.match_probability,
-    l.resolved_at,
+    l.resolution_run,
     pseudonym(l.person_anchor) as person_key
 from {{ ref('int_person_records') }} as r
 inner join {{ ref('int_person_links') }} as l
     on l.record_source = r.record_source and l.record_key = r.record_key
 {% if is_incremental() %}
-where l.resolved_at > (select coalesce(max(resolved_at), '-infinity'::timestamp) from {{ this }})
+where l.resolution_run > (select coalesce(max(resolution_run), 0) from {{ this }})
 {% endif %}

@@ -2,12 +2,12 @@
 
 A full build resolves every record; a night after it resolves again only the records it must
 (warehouse.person_delta) and keeps every other row. Rows of records that are gone are deleted by the
-model's post-hook. Every row written carries when (``resolved_at``): int_person_identities takes in only the
-rows resolved after its own.
+model's post-hook. Every row written carries the run that wrote it (``resolution_run``: 1 for a full build,
+one more for each later run that wrote rows): int_person_identities takes in only the rows of runs after its
+own. A number, not a time, so that two builds from the same batches are the same table.
 """
 
 import json
-from datetime import datetime
 
 import pyarrow as pa
 
@@ -24,9 +24,8 @@ def model(dbt, session):
     records = dbt.ref("int_person_records")
     trained = dbt.ref("int_person_match_model").df()
     match_model = json.loads(trained["model_json"].iloc[0]) if len(trained) else None
-    resolved_at = pa.scalar(datetime.now(), pa.timestamp("us"))
     if not dbt.is_incremental:
-        links = resolve(session, records.sql_query(), match_model)
+        links, run = resolve(session, records.sql_query(), match_model), 1
     else:
         previous = (
             f"select record_source || '|' || record_key as record_id, {', '.join(LINK_COLUMNS)} "
@@ -34,4 +33,5 @@ def model(dbt, session):
         )
         changes = resolve_changes(session, records.sql_query(), previous, match_model)
         links = pa.Table.from_pandas(changes, preserve_index=False)
-    return links.append_column("resolved_at", pa.repeat(resolved_at, links.num_rows))
+        run = session.sql(f"select coalesce(max(resolution_run), 0) + 1 from {dbt.this}").fetchall()[0][0]
+    return links.append_column("resolution_run", pa.repeat(pa.scalar(run, pa.int64()), links.num_rows))

@@ -22,7 +22,7 @@ with identities as (
     {% if is_incremental() %}
     where person_key in (
         select person_key from {{ ref('int_person_identities') }}
-        where resolved_at = (select max(resolved_at) from {{ ref('int_person_identities') }})
+        where resolution_run = (select max(resolution_run) from {{ ref('int_person_identities') }})
     )
     {% endif %}
 )
