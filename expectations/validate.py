@@ -183,6 +183,8 @@ def run_suite(
         rechecked = None if records is None else records.filter(pa.array(recheck.to_numpy()))
         checked[UNREADABLE] = unreadable(frame[recheck], rechecked, contract).reindex(frame.index)
         checked[RECHECK] = recheck.astype("int8")
+        del rechecked
+    del records  # a city extract's raw records are gigabytes: not held while GX runs
     outcomes = []
     with gx_project_lock(paths):
         for rules, part in _suite_parts(contract, load_date, checked, recheck):
@@ -385,7 +387,6 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
     # records are gigabytes, and only the optional typed columns' check needs them (``records``).
     checked_columns = [c.name for c in contract.columns] + ["_source_file", "_source_row"]
     frame = pq.read_table(landed, columns=checked_columns).to_pandas()
-    records = pq.read_table(landed, columns=["_raw"])["_raw"] if reads_optional_types(contract) else None
     outcomes = run_suite(
         contract,
         frame,
@@ -393,9 +394,9 @@ def validate(contract: Contract, load_date: date, paths: Paths | None = None) ->
         paths,
         run_name=batch.batch_id,
         carried=_carried(paths, contract, load_date, batch.batch_id, len(frame)),
-        records=records,
+        # not held here: run_suite lets go of them once it has read what it needs
+        records=pq.read_table(landed, columns=["_raw"])["_raw"] if reads_optional_types(contract) else None,
     )
-    del records
     _record_outcomes(paths, contract, batch, outcomes)
     write_schema_files(paths, contract)
 
