@@ -113,6 +113,15 @@ def _checkpoint(
     )
 
 
+def _forget_batches(paths: Paths) -> None:
+    """Drop the frames GX's pandas engine keeps: it holds each asset's last batch for the life of the
+    context, so a night validating every entity in one process held every entity's frame to the end (a
+    quarter city's validation peaked at 3.8 GiB with them, 2.7 GiB without)."""
+    engine = gx_context(paths.gx_root).data_sources.get("landing").get_execution_engine()
+    engine.batch_manager.batch_data_cache.clear()
+    engine.batch_manager.reset_batch_cache()
+
+
 @contextmanager
 def gx_project_lock(paths: Paths) -> Iterator[None]:
     """One process at a time on the GX project: GX rewrites its files (``great_expectations.yml``, the Data
@@ -193,6 +202,7 @@ def run_suite(
                 batch_parameters={"dataframe": part}, run_id=gx.RunIdentifier(run_name=run_name)
             )
             outcomes += _outcomes(result)
+            _forget_batches(paths)
         faults.reached("validate.mid_suite")
     suite = expectations_for(contract, load_date)
     outcomes = _merged(outcomes, suite)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 
 import pandas as pd
@@ -56,6 +57,17 @@ def test_masked_ids_pass_for_residents(home, capfd):
     assert batch.rows_quarantined == 0
     assert accepted["id_number"].str.contains(r"\*").sum() > 0
     assert "Calculating Metrics" not in capfd.readouterr().err  # no progress bar per metric in a night's log
+
+
+def test_no_batch_frame_outlives_its_validation(home):
+    """A night validates every entity in one process (``run_night``, the bench): a frame left behind by one
+    entity would still take memory while the next, larger one is checked."""
+    for contract in (get("city", "grids"), get("city", "grid_workers")):
+        land(contract, DAY1, home)
+        batch = validate(contract, DAY1, home)
+        gc.collect()
+        kept = [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and "_source_row" in o.columns]
+        assert batch.rows_loaded > 0 and kept == []
 
 
 @pytest.mark.parametrize("validate_rows", [None, 5], ids=["one run", "in slices"])
