@@ -32,13 +32,21 @@ def source_columns(raw: pd.DataFrame) -> list[str]:
     return [c for c in raw.columns if c not in LINEAGE]
 
 
-# Rows whose source values hash alike (DuckDB's ``hash`` of all of them): the only rows that can be copies.
+# Rows whose source values hash alike (DuckDB's ``hash`` of all of them, passed as its arguments: without
+# the ``*`` it would hash each column apart): the only rows that can be copies.
 SAME_HASH_SQL = """
-with hashed as (select _row, hash(columns(* exclude (_row))) as row_hash from extract)
+with hashed as (select _row, hash(*columns(* exclude (_row))) as row_hash from extract)
 select _row from hashed
 semi join (select row_hash from hashed group by row_hash having count(*) > 1) using (row_hash)
 order by _row
 """
+
+
+def hashing_alike(values: pa.Table) -> np.ndarray:
+    """The positions of the rows whose values hash like another row's (``SAME_HASH_SQL``), ascending."""
+    with duckdb.connect() as con:
+        con.register("extract", values.append_column("_row", pa.arange(0, values.num_rows)))
+        return con.sql(SAME_HASH_SQL).fetchnumpy()["_row"]
 
 
 def without_copies(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -53,9 +61,7 @@ def without_copies(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     values = pa.table(
         {f"c{n}": pa.array(raw[name], pa.large_string(), from_pandas=True) for n, name in enumerate(columns)}
     )
-    with duckdb.connect() as con:
-        con.register("extract", values.append_column("_row", pa.arange(0, len(raw))))
-        alike = con.sql(SAME_HASH_SQL).fetchnumpy()["_row"]
+    alike = hashing_alike(values)
     copies = np.zeros(len(raw), dtype=bool)
     copies[alike] = raw.iloc[alike].duplicated(subset=columns).to_numpy()
     if not copies.any():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -18,7 +19,7 @@ from ingest import manifest
 from ingest.config import partition
 from ingest.contracts import CONTRACTS, get
 from ingest.landing import land
-from ingest.parse import raw_records, without_copies
+from ingest.parse import hashing_alike, raw_records, without_copies
 from ingest.readers import (
     ExtractError,
     detect_encoding,
@@ -229,6 +230,13 @@ def test_only_exact_copies_of_a_row_are_dropped_and_the_first_stays():
     distinct = raw.iloc[[0, 1, 3]]
     unchanged, none = without_copies(distinct)
     assert unchanged is distinct and none == 0
+
+
+def test_rows_sharing_some_values_are_not_taken_for_possible_copies():
+    """Only rows alike in every value are compared value by value: a case's steps share its case number, and
+    taking them all for possible copies made the comparison as slow as having no hash."""
+    values = pa.table({"case_no": ["C1", "C1", "C1", "C2"], "step": ["上报", "立案", "上报", "上报"]})
+    assert hashing_alike(values).tolist() == [0, 2]
 
 
 def test_gbk_text_that_happens_to_be_valid_utf8_is_still_read_as_gbk(tmp_path):
