@@ -130,7 +130,7 @@ def _typed(raw: pd.DataFrame, contract: Contract, present: list[str], records: p
     blank = pd.Series("", index=raw.index, dtype=object)
     typed = pd.DataFrame(
         {
-            c.name: normalise.column(c, raw[c.source].astype(object) if c.source in present else blank)
+            c.name: normalise.column(c, raw[c.source] if c.source in present else blank)
             for c in contract.columns
         },
         index=raw.index,
@@ -143,32 +143,43 @@ def _typed(raw: pd.DataFrame, contract: Contract, present: list[str], records: p
     return table.select([f.name for f in schema if f.name in table.column_names])
 
 
-def _json_strings(values: pa.Array) -> pa.Array:
-    """Each value as a JSON string literal, as ``json.dumps(value, ensure_ascii=False)`` writes it: the few
-    values with a quote, backslash or control character are escaped by ``json`` itself, the rest are quoted
-    column-wise."""
+def _json_escaped(values: pa.Array) -> pa.Array:
+    """Each value as it stands between the quotes of a JSON string literal, as ``json.dumps(value,
+    ensure_ascii=False)`` writes it: the few values with a quote, backslash or control character are escaped
+    by ``json`` itself, the rest stand as they are."""
     escape = pc.fill_null(pc.match_substring_regex(values, r'[\x00-\x1f"\\]'), False)
     if pc.any(escape).as_py():
         escaped = [json.dumps(v, ensure_ascii=False)[1:-1] for v in values.filter(escape).to_pylist()]
         values = pc.replace_with_mask(values, escape, pa.array(escaped, values.type))
-    quote, empty = pa.scalar('"', values.type), pa.scalar("", values.type)
-    return pc.fill_null(
-        pc.binary_join_element_wise(quote, values, quote, empty), pa.scalar("null", values.type)
-    )
+    return values
 
 
 def raw_records(raw: pd.DataFrame, columns: list[str]) -> pa.Array:
     """Each row's source record as a JSON object in the source's own column names, built column-wise:
     the same text ``json.dumps(dict(...), ensure_ascii=False)`` writes row by row. Large strings: a city's
-    case steps hold more than the 2 GiB of text one Arrow string array can."""
+    case steps hold more than the 2 GiB of text one Arrow string array can.
+
+    One join puts the record together: the text between two values (the quotes around a value included)
+    is a constant, except beside a column with missing values, which quotes its own values and writes a
+    missing one as ``null``."""
+    text = pa.large_string()
     pieces: list = []
+    between = "{"
     for n, name in enumerate(columns):
-        key = ("{" if n == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "
-        pieces.append(pa.scalar(key, pa.large_string()))
-        pieces.append(_json_strings(pa.array(raw[name], type=pa.large_string(), from_pandas=True)))
-    return pc.binary_join_element_wise(
-        *pieces, pa.scalar("}", pa.large_string()), pa.scalar("", pa.large_string())
-    )
+        between += ("" if n == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "
+        values = _json_escaped(pa.array(raw[name], type=text, from_pandas=True))
+        if values.null_count:
+            quote = pa.scalar('"', text)
+            values = pc.fill_null(
+                pc.binary_join_element_wise(quote, values, quote, pa.scalar("", text)),
+                pa.scalar("null", text),
+            )
+            pieces += [pa.scalar(between, text), values]
+            between = ""
+        else:
+            pieces += [pa.scalar(between + '"', text), values]
+            between = '"'
+    return pc.binary_join_element_wise(*pieces, pa.scalar(between + "}", text), pa.scalar("", text))
 
 
 # Types whose reading can fail; a text, name or code value is always kept as sent.

@@ -198,6 +198,7 @@ def test_raw_record_is_the_json_of_the_source_values_however_awkward():
     """Built column-wise for speed, the raw record must read back as exactly what the source sent."""
     sent = {
         "姓名": ["王\u3000五", 'say "hi"', "back\\slash", "line\nbreak\ttab", "\x01\x1f", "", "😀·"],
+        "缺失": ["x", None, "y", None, None, "", "z"],  # missing: null, not quoted
         'odd "key"': ["a", "b", "c", "d", "e", "f", "g"],
     }
     raw = pd.DataFrame(sent, dtype=object)
