@@ -81,6 +81,10 @@ def _number_or_null(part: pa.Array) -> pa.Array:
     return pc.cast(pc.if_else(pc.equal(part, ""), None, part), pa.float64())
 
 
+# The shapes nearly every value comes in, read by Arrow's strptime; the others take ``_any_shape``.
+_ISO = {"%Y-%m-%d %H:%M:%S": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", "%Y-%m-%d": r"^\d{4}-\d{2}-\d{2}$"}
+
+
 def timestamp(s: pd.Series) -> pd.Series:
     """Dates and times in the shapes Chinese systems export them, to naive Asia/Shanghai timestamps.
 
@@ -90,6 +94,28 @@ def timestamp(s: pd.Series) -> pd.Series:
     A digit string can be only one of these: the shapes differ in length.
     """
     clean = pc.fill_null(_strings(half_width(s)), "")
+    read = pa.nulls(len(clean), pa.timestamp("us"))
+    iso = pa.repeat(False, len(clean))  # in one of the ``_ISO`` shapes
+    for form, shape in _ISO.items():
+        is_form = pc.match_substring_regex(clean, shape)
+        read = pc.coalesce(
+            read, pc.strptime(pc.if_else(is_form, clean, None), form, "us", error_is_null=True)
+        )
+        iso = pc.or_(iso, is_form)
+    # strptime carries a day past the month's end into the next month (2024-02-30 → 03-01): such a value,
+    # and one strptime refuses (24:00:00), is read as any other shape is
+    written_day = pc.cast(pc.if_else(iso, pc.utf8_slice_codeunits(clean, 8, 10), None), pa.int64())
+    read = pc.if_else(pc.equal(pc.day(read), written_day), read, None)
+    out = pd.Series(read.to_numpy(zero_copy_only=False), index=s.index).astype("datetime64[us]")
+    others = out.isna().to_numpy()
+    if others.any():
+        out[others] = _any_shape(pd.Series(clean.filter(others), index=s.index[others]))
+    return out
+
+
+def _any_shape(clean: pd.Series) -> pd.Series:
+    """``timestamp`` of half-width, trimmed values in any of its shapes."""
+    index, clean = clean.index, _strings(clean)
     is_serial = pc.match_substring_regex(clean, _EXCEL_SERIAL)
     parts = pc.extract_regex(pc.if_else(is_serial, "", clean), pattern=_DATE)
     fields = {
@@ -97,7 +123,7 @@ def timestamp(s: pd.Series) -> pd.Series:
         for name in ("year", "month", "day", "hour", "minute", "second")
     }
     out = pd.to_datetime(
-        pd.DataFrame(fields, index=s.index).fillna({"hour": 0, "minute": 0, "second": 0}), errors="coerce"
+        pd.DataFrame(fields, index=index).fillna({"hour": 0, "minute": 0, "second": 0}), errors="coerce"
     )
     epoch_ms = pc.coalesce(
         pc.cast(pc.if_else(pc.match_substring_regex(clean, _EPOCH_MS), clean, None), pa.int64()),
@@ -106,11 +132,11 @@ def timestamp(s: pd.Series) -> pd.Series:
         ),
     )
     from_epoch = (
-        pd.to_datetime(pd.Series(epoch_ms, index=s.index), unit="ms", utc=True)
+        pd.to_datetime(pd.Series(epoch_ms, index=index), unit="ms", utc=True)
         .dt.tz_convert("Asia/Shanghai")
         .dt.tz_localize(None)
     )
-    serial = pd.to_numeric(pd.Series(pc.if_else(is_serial, clean, None), index=s.index))
+    serial = pd.to_numeric(pd.Series(pc.if_else(is_serial, clean, None), index=index))
     from_excel = pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D").dt.round("s")
     return out.fillna(from_epoch).fillna(from_excel).astype("datetime64[us]")
 

@@ -32,6 +32,28 @@ def test_unreadable_dates_become_null(raw):
     assert pd.isna(one(normalise.timestamp, raw))
 
 
+def test_a_column_of_mixed_shapes_reads_each_value_in_its_row():
+    """ISO values are read by Arrow's strptime, the others (and the ISO-shaped ones it refuses or carries
+    into the next month) by the general reader: each row keeps its own value."""
+    values = ["2024-03-05 09:10:11", "2024/3/5", "2024-02-30 00:00:00", "1709596800000", "", None]
+    values += ["2024-12-31 24:00:00", "2024-02-29"]
+    expected = [
+        "2024-03-05 09:10:11",
+        "2024-03-05",
+        None,
+        "2024-03-05 08:00",
+        None,
+        None,
+        "2025-01-01",
+        "2024-02-29",
+    ]
+    index = range(10, 10 + len(values))
+    pd.testing.assert_series_equal(
+        normalise.timestamp(pd.Series(values, index=index, dtype=object)),
+        pd.Series(pd.to_datetime(expected, format="ISO8601"), index=index).astype("datetime64[us]"),
+    )
+
+
 @pytest.mark.parametrize(
     "raw", ["13800138000", "+86 138 0013 8000", "138-0013-8000", "１３８００１３８０００", "86 13800138000"]
 )
