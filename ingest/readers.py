@@ -41,6 +41,11 @@ class ExtractError(ValueError):
         self.file, self.rule, self.row, self.column = str(file), rule, row, column
 
 
+# Bytes of a file's non-ASCII lines that charset-normalizer is shown: it decodes what it is given with each
+# candidate encoding, and a city's volunteer records are tens of megabytes.
+DETECT_SAMPLE_BYTES = 2**20
+
+
 def detect_encoding(data: bytes, file: Path) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -51,10 +56,38 @@ def detect_encoding(data: bytes, file: Path) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    _refuse_mixed(data, file)
+    lines = [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if not line.isascii()]
+    _refuse_mixed(lines, file)
+    sample = _sample(lines)
+    encoding = _best_encoding(sample) if sample is not None else None
+    if encoding is not None:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:  # the sample did not show what the rest needs
+            encoding = None
+    encoding = encoding or _best_encoding(data)
+    if encoding is None:
+        raise ExtractError(file, "cannot detect the text encoding")
+    return encoding
+
+
+def _sample(lines: list[tuple[int, bytes]]) -> bytes | None:
+    """The first non-ASCII lines, whole, up to about ``DETECT_SAMPLE_BYTES``: what tells encodings apart.
+    None when that is all of them: a smaller file is judged whole, as a few words can pass for another
+    encoding."""
+    taken, size = [], 0
+    for _, line in lines:
+        if size >= DETECT_SAMPLE_BYTES:
+            return b"\n".join(taken)
+        taken.append(line)
+        size += len(line) + 1
+    return None
+
+
+def _best_encoding(data: bytes) -> str | None:
     best = from_bytes(data).best()
     if best is None:
-        raise ExtractError(file, "cannot detect the text encoding")
+        return None
     # GB2312 and GBK are subsets of GB18030: decode with the superset so rare characters survive.
     return "gb18030" if best.encoding.lower() in {"gb2312", "gbk", "gb18030"} else best.encoding
 
@@ -70,10 +103,10 @@ def _is_utf8_chinese(line: bytes) -> bool:
     return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
-def _refuse_mixed(data: bytes, file: Path) -> None:
-    """A file that is not UTF-8 as a whole but has UTF-8 lines of Chinese text was glued from two exports:
-    refuse it, since decoding it either way turns part of it into mojibake."""
-    lines = [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if not line.isascii()]
+def _refuse_mixed(lines: list[tuple[int, bytes]], file: Path) -> None:
+    """A file that is not UTF-8 as a whole but has UTF-8 lines of Chinese text (``lines``: its non-ASCII
+    lines, numbered) was glued from two exports: refuse it, since decoding it either way turns part of it
+    into mojibake."""
     utf8 = next((n for n, line in lines if _is_utf8_chinese(line)), None)
     if utf8 is not None:
         other = next(n for n, line in lines if not _is_utf8_chinese(line))

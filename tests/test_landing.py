@@ -240,6 +240,18 @@ def test_rows_sharing_some_values_are_not_taken_for_possible_copies():
     assert hashing_alike(values).tolist() == [0, 2]
 
 
+def test_an_encoding_guessed_from_the_first_lines_must_read_the_whole_file(tmp_path, monkeypatch):
+    """The encoding is guessed from a sample of the non-ASCII lines; when it cannot decode a later line, the
+    whole file decides. The header alone looks like Korean (CP949), which has no 龘."""
+    import ingest.readers
+
+    monkeypatch.setattr(ingest.readers, "DETECT_SAMPLE_BYTES", 1)  # the first non-ASCII line only
+    rows = [f"{n},社区党委书记龘参加志愿服务时长{n}小时" for n in range(1, 50)]
+    data = "\n".join(["编号,备注", *rows, ""]).encode("gb18030")
+    assert ingest.readers._best_encoding("编号,备注".encode("gb18030")) != "gb18030"
+    assert detect_encoding(data, tmp_path / "members.csv") == "gb18030"
+
+
 def test_gbk_text_that_happens_to_be_valid_utf8_is_still_read_as_gbk(tmp_path):
     """魏英 in GBK is the valid UTF-8 "κӢ": a line like that is no sign of a file glued from two encodings."""
     lines = ["姓名,手机号码", "魏英,18629795031", "王小明,13800000000"]
