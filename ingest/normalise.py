@@ -95,16 +95,16 @@ def timestamp(s: pd.Series) -> pd.Series:
     """
     clean = pc.fill_null(_strings(half_width(s)), "")
     read = pa.nulls(len(clean), pa.timestamp("us"))
-    iso = pa.repeat(False, len(clean))  # in one of the ``_ISO`` shapes
     for form, shape in _ISO.items():
         is_form = pc.match_substring_regex(clean, shape)
         read = pc.coalesce(
             read, pc.strptime(pc.if_else(is_form, clean, None), form, "us", error_is_null=True)
         )
-        iso = pc.or_(iso, is_form)
     # strptime carries a day past the month's end into the next month (2024-02-30 → 03-01): such a value,
     # and one strptime refuses (24:00:00), is read as any other shape is
-    written_day = pc.cast(pc.if_else(iso, pc.utf8_slice_codeunits(clean, 8, 10), None), pa.int64())
+    written_day = pc.cast(
+        pc.if_else(pc.is_valid(read), pc.utf8_slice_codeunits(clean, 8, 10), None), pa.int64()
+    )
     read = pc.if_else(pc.equal(pc.day(read), written_day), read, None)
     out = pd.Series(read.to_numpy(zero_copy_only=False), index=s.index).astype("datetime64[us]")
     others = out.isna().to_numpy()
